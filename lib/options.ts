@@ -1,0 +1,243 @@
+import type { CreateMultipartUploadCommandInput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3'
+import { MAX_PART_SIZE, MIN_PART_SIZE, S3_MAX_PARTS } from './limits.js'
+
+/** Checksum algorithms the sink can compute while bytes arrive. */
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
+const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256']
+
+/**
+ * What CreateMultipartUpload (or PutObject, for a stream shorter than one part) receives: the object's
+ * Bucket, Key and headers, without a body. Checksum values and lengths are computed by the sink.
+ */
+export type S3SinkParams = Omit<
+  PutObjectCommandInput,
+  | 'Body'
+  | 'ContentLength'
+  | 'ContentMD5'
+  | 'ChecksumCRC32'
+  | 'ChecksumCRC32C'
+  | 'ChecksumCRC64NVME'
+  | 'ChecksumSHA1'
+  | 'ChecksumSHA256'
+> &
+  Pick<CreateMultipartUploadCommandInput, 'ChecksumType'> & { Bucket: string; Key: string }
+
+export interface S3SinkOptions {
+  /** The S3 client every request is sent with (`@aws-sdk/client-s3`). Required. */
+  client: S3Client
+  /** Bucket, Key and the object's headers (ContentType, Metadata, ServerSideEncryption, …). Required. */
+  params: S3SinkParams
+  /**
+   * Size of each part in bytes, between 5 MiB and 5 GiB. The last part may be smaller.
+   * @default 8 MiB
+   */
+  partSize?: number
+  /**
+   * Parts uploaded at once. Writes wait (backpressure) while this many parts are in flight.
+   * @default 4
+   */
+  concurrency?: number
+  /**
+   * The most parts the upload may have, 1 to 10,000 (S3's limit).
+   * @default 10000
+   */
+  maxParts?: number
+  /**
+   * Leave the multipart upload and its stored parts in place when the upload fails, instead of aborting it.
+   * Parts of an upload that is neither completed nor aborted are billed until someone aborts it.
+   * @default false
+   */
+  leavePartsOnError?: boolean
+  /**
+   * Checksum the sink computes over each part as its bytes arrive, and sends with the part so the store
+   * can verify it. `false` sends none (for stores that reject checksum headers; give such a client
+   * `requestChecksumCalculation: 'WHEN_REQUIRED'` so the SDK adds none either).
+   * @default params.ChecksumAlgorithm ?? 'CRC32'
+   */
+  checksum?: ChecksumAlgorithm | false
+  /**
+   * Attempts per part (and per PutObject) before the upload fails. Network errors, timeouts, stalls,
+   * 5xx answers and throttling are retried; errors a retry cannot fix fail at once.
+   * @default 5
+   */
+  maxAttempts?: number
+  /**
+   * Base of the exponential backoff between attempts, in ms; each wait is a random time up to
+   * `min(retryMaxDelay, retryBaseDelay × 2^(attempt − 1))` ("full jitter").
+   * @default 200
+   */
+  retryBaseDelay?: number
+  /**
+   * Longest wait between two attempts, in ms.
+   * @default 20000
+   */
+  retryMaxDelay?: number
+  /**
+   * An attempt at a part that sends no bytes and receives no answer for this many ms is cancelled and
+   * retried. `0` turns the check off.
+   * @default 60000
+   */
+  stallTimeout?: number
+  /** Aborts the upload: in-flight requests are cancelled and the multipart upload is aborted. */
+  signal?: AbortSignal
+  /**
+   * The Writable's own buffer, in bytes, in front of the part buffer.
+   * @default 16 KiB (Node's default)
+   */
+  highWaterMark?: number
+}
+
+/** Options after checking, with every default applied. */
+export interface ResolvedOptions {
+  client: S3Client
+  params: S3SinkParams
+  partSize: number
+  concurrency: number
+  maxParts: number
+  leavePartsOnError: boolean
+  checksum: ChecksumAlgorithm | false
+  maxAttempts: number
+  retryBaseDelay: number
+  retryMaxDelay: number
+  stallTimeout: number
+  signal: AbortSignal | undefined
+  highWaterMark: number | undefined
+}
+
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
+export const DEFAULT_CONCURRENCY = 4
+export const DEFAULT_MAX_ATTEMPTS = 5
+export const DEFAULT_RETRY_BASE_DELAY = 200
+export const DEFAULT_RETRY_MAX_DELAY = 20_000
+export const DEFAULT_STALL_TIMEOUT = 60_000
+
+/** Checks every option and applies the defaults. Throws TypeError or RangeError as Node's own APIs do. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidType('options', 'an object', options)
+  }
+  const o = options as Partial<Record<keyof S3SinkOptions, unknown>> & Record<string, unknown>
+
+  const client = o.client as { send?: unknown } | undefined
+  if (typeof client !== 'object' || client === null || typeof client.send !== 'function') {
+    throw invalidType('client', 'an S3Client', o.client)
+  }
+  if (typeof o.params !== 'object' || o.params === null) {
+    throw invalidType('params', 'an object with Bucket and Key', o.params)
+  }
+  const params = o.params as Record<string, unknown>
+  for (const name of ['Bucket', 'Key'] as const) {
+    if (typeof params[name] !== 'string' || params[name] === '') {
+      throw invalidType(`params.${name}`, 'a non-empty string', params[name])
+    }
+  }
+  if ('resume' in o && o.resume !== undefined) {
+    throw invalidType('resume', 'undefined (resuming is not supported by this version)', o.resume)
+  }
+
+  const partSize = integer('partSize', o.partSize, DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE, sizeName)
+  const concurrency = integer('concurrency', o.concurrency, DEFAULT_CONCURRENCY, 1, 10_000)
+  const maxParts = integer('maxParts', o.maxParts, S3_MAX_PARTS, 1, S3_MAX_PARTS)
+  const maxAttempts = integer('maxAttempts', o.maxAttempts, DEFAULT_MAX_ATTEMPTS, 1, 100)
+  const retryBaseDelay = integer('retryBaseDelay', o.retryBaseDelay, DEFAULT_RETRY_BASE_DELAY, 0, 3_600_000)
+  const retryMaxDelay = integer('retryMaxDelay', o.retryMaxDelay, DEFAULT_RETRY_MAX_DELAY, 0, 3_600_000)
+  const stallTimeout = integer('stallTimeout', o.stallTimeout, DEFAULT_STALL_TIMEOUT, 0, 2_147_483_647)
+  const highWaterMark =
+    o.highWaterMark === undefined ? undefined : integer('highWaterMark', o.highWaterMark, 0, 0, 2 ** 31 - 1)
+
+  const leavePartsOnError = o.leavePartsOnError ?? false
+  if (typeof leavePartsOnError !== 'boolean') throw invalidType('leavePartsOnError', 'a boolean', leavePartsOnError)
+
+  const checksum = o.checksum ?? (params.ChecksumAlgorithm as ChecksumAlgorithm | undefined) ?? 'CRC32'
+  if (checksum !== false && !CHECKSUM_ALGORITHMS.includes(checksum as ChecksumAlgorithm)) {
+    throw invalidValue('checksum', `one of ${CHECKSUM_ALGORITHMS.join(', ')} or false`, checksum)
+  }
+  if (params.ChecksumAlgorithm !== undefined && checksum !== params.ChecksumAlgorithm) {
+    throw invalidValue(
+      'checksum',
+      `the same as params.ChecksumAlgorithm (${String(params.ChecksumAlgorithm)})`,
+      checksum,
+    )
+  }
+
+  const signal = o.signal
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidType('signal', 'an AbortSignal', signal)
+
+  return {
+    client: o.client as S3Client,
+    params: o.params as S3SinkParams,
+    partSize,
+    concurrency,
+    maxParts,
+    leavePartsOnError,
+    checksum: checksum as ChecksumAlgorithm | false,
+    maxAttempts,
+    retryBaseDelay,
+    retryMaxDelay,
+    stallTimeout,
+    signal,
+    highWaterMark,
+  }
+}
+
+function integer(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  show: (n: number) => string = String,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw invalidType(name, 'a number', value)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = `between ${show(min)} and ${show(max)}`
+    const what = Number.isInteger(value) ? range : `an integer ${range}`
+    return throwRange(name, what, value)
+  }
+  return value
+}
+
+function throwRange(name: string, what: string, value: number): never {
+  const err = new RangeError(`${name} must be ${what}, got ${value}`)
+  throw Object.assign(err, { code: 'ERR_OUT_OF_RANGE' })
+}
+
+function invalidType(name: string, what: string, value: unknown): TypeError {
+  return Object.assign(new TypeError(`${name} must be ${what}, got ${show(value)}`), {
+    code: 'ERR_INVALID_ARG_TYPE',
+  })
+}
+
+function invalidValue(name: string, what: string, value: unknown): TypeError {
+  return Object.assign(new TypeError(`${name} must be ${what}, got ${show(value)}`), {
+    code: 'ERR_INVALID_ARG_VALUE',
+  })
+}
+
+/** How Node shows a received value in its argument errors: type and a short rendering, never a whole object. */
+function show(value: unknown): string {
+  if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
+  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name
+    return name ? `an instance of ${name}` : 'an object'
+  }
+  const text =
+    typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value) : String(value)
+  return `type ${typeof value} (${text})`
+}
+
+/** `5 MiB`, `5 GiB`, `8388608` → human units when the number is a whole count of them. */
+export function sizeName(bytes: number): string {
+  for (const [unit, size] of [
+    ['TiB', 2 ** 40],
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`
+  }
+  return String(bytes)
+}

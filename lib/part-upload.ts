@@ -1,0 +1,132 @@
+import {
+  PutObjectCommand,
+  type PutObjectCommandOutput,
+  type S3Client,
+  UploadPartCommand,
+  type UploadPartCommandOutput,
+} from '@aws-sdk/client-s3'
+import { checksumMember } from './checksum.js'
+import { S3SinkError } from './errors.js'
+import type { ChecksumAlgorithm, S3SinkParams } from './options.js'
+import { PartBody } from './part-body.js'
+import type { Part } from './part-buffer.js'
+
+/** Fields of the object's params that UploadPart must repeat (SSE-C keys, requester pays, owner check). */
+const PART_FIELDS = [
+  'SSECustomerAlgorithm',
+  'SSECustomerKey',
+  'SSECustomerKeyMD5',
+  'RequestPayer',
+  'ExpectedBucketOwner',
+] as const
+
+export interface AttemptContext {
+  client: S3Client
+  params: S3SinkParams
+  checksum: ChecksumAlgorithm | false
+  stallTimeout: number
+  /** Aborts every request of the sink. */
+  signal: AbortSignal
+  /** Called as the HTTP client takes the part's bytes, with how many it took. */
+  onSent: (bytes: number) => void
+}
+
+/** One attempt at UploadPart: the part's Buffers as a fresh stream, with its checksum and length. */
+export async function uploadPartAttempt(
+  ctx: AttemptContext,
+  uploadId: string,
+  part: Part,
+): Promise<UploadPartCommandOutput> {
+  const input: Record<string, unknown> = {
+    Bucket: ctx.params.Bucket,
+    Key: ctx.params.Key,
+    UploadId: uploadId,
+    PartNumber: part.partNumber,
+    ContentLength: part.size,
+  }
+  for (const field of PART_FIELDS) {
+    if (ctx.params[field] !== undefined) input[field] = ctx.params[field]
+  }
+  return attempt(ctx, part, input, (body) => new UploadPartCommand({ ...input, Body: body } as never))
+}
+
+/** One attempt at PutObject, for a stream that ended before its first part was full. */
+export async function putObjectAttempt(ctx: AttemptContext, part: Part): Promise<PutObjectCommandOutput> {
+  const { ChecksumType: _, ...params } = ctx.params
+  const input: Record<string, unknown> = { ...params, ContentLength: part.size }
+  return attempt(ctx, part, input, (body) => new PutObjectCommand({ ...input, Body: body } as never))
+}
+
+async function attempt<T>(
+  ctx: AttemptContext,
+  part: Part,
+  input: Record<string, unknown>,
+  command: (body: PartBody) => UploadPartCommand | PutObjectCommand,
+): Promise<T> {
+  if (ctx.checksum !== false && part.checksum) {
+    // With the checksum given, the SDK sends a plain UNSIGNED-PAYLOAD request with a Content-Length:
+    // no SHA-256 pass over the body and no aws-chunked framing (which Swift and Ceph reject).
+    input.ChecksumAlgorithm = ctx.checksum
+    input[checksumMember(ctx.checksum)] = await part.checksum
+  }
+  const watchdog = new StallWatchdog(ctx.stallTimeout, part.partNumber)
+  const body = new PartBody(part.chunks, (bytes) => {
+    watchdog.progress()
+    ctx.onSent(bytes)
+  })
+  const signal = AbortSignal.any([ctx.signal, watchdog.signal])
+  try {
+    const send = ctx.client.send.bind(ctx.client) as (c: unknown, o: { abortSignal: AbortSignal }) => Promise<T>
+    return await send(command(body), { abortSignal: signal })
+  } catch (err) {
+    // An attempt the watchdog cancelled fails with the SDK's AbortError; report the stall instead.
+    if (watchdog.signal.aborted && !ctx.signal.aborted) throw watchdog.signal.reason
+    throw err
+  } finally {
+    watchdog.stop()
+    body.destroy()
+  }
+}
+
+/**
+ * Cancels an attempt that neither sends bytes nor gets its answer for `timeout` ms. One timer per attempt,
+ * re-armed lazily: progress only records the time, so the byte path does not touch timers.
+ */
+class StallWatchdog {
+  readonly #controller = new AbortController()
+  readonly #timeout: number
+  readonly #partNumber: number
+  #last = Date.now()
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(timeout: number, partNumber: number) {
+    this.#timeout = timeout
+    this.#partNumber = partNumber
+    if (timeout > 0) this.#arm(timeout)
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  progress(): void {
+    this.#last = Date.now()
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer)
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => {
+      const idle = Date.now() - this.#last
+      if (idle < this.#timeout) return this.#arm(this.#timeout - idle)
+      this.#controller.abort(
+        new S3SinkError('ERR_S3_SINK_STALLED', `part ${this.#partNumber} made no progress for ${this.#timeout} ms`, {
+          partNumber: this.#partNumber,
+        }),
+      )
+    }, ms)
+    this.#timer.unref()
+  }
+}

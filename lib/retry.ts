@@ -1,0 +1,111 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { errorCode, httpStatus } from './errors.js'
+
+/** S3 error codes that mean "try again later"; the rest of the 4xx family cannot be fixed by retrying. */
+const RETRYABLE_S3_CODES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'BandwidthLimitExceeded',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'RequestTimeTooSkewed',
+  'InternalError',
+  'ServiceUnavailable',
+  'PriorException',
+  // The part's checksum is computed from bytes the sink still holds: a mismatch means they changed in transit.
+  'BadDigest',
+  'XAmzContentSHA256Mismatch',
+])
+
+/** Node and undici codes of a connection that broke or timed out; the request may succeed on a new one. */
+const RETRYABLE_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_HTTP_HEADERS_SENT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'TimeoutError',
+  'ERR_S3_SINK_STALLED',
+])
+
+/**
+ * Whether another attempt may succeed where `err` failed: network errors, timeouts, stalls, 5xx answers
+ * (but 501 Not Implemented), 429 and S3's throttling codes. Access, missing bucket or upload, invalid part
+ * and other bad requests are final.
+ */
+export function isRetryable(err: unknown): boolean {
+  const status = httpStatus(err)
+  const code = errorCode(err)
+  if (code !== undefined && (RETRYABLE_S3_CODES.has(code) || RETRYABLE_NETWORK_CODES.has(code))) return true
+  if (status !== undefined) return status === 429 || (status >= 500 && status !== 501)
+  // No answer from the store: a network failure the SDK surfaced without a known code ("socket hang up").
+  const cause = (err as { cause?: unknown } | null)?.cause
+  if (cause !== undefined && cause !== err) return isRetryable(cause)
+  return false
+}
+
+export interface RetryPolicy {
+  maxAttempts: number
+  baseDelay: number
+  maxDelay: number
+}
+
+/**
+ * Wait before attempt `attempt + 1` (after `attempt` failures): exponential backoff with full jitter,
+ * a random time in [0, min(maxDelay, baseDelay × 2^(attempt − 1))]; spreads retries of parts that failed
+ * together (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+ */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelay, policy.baseDelay * 2 ** Math.max(0, attempt - 1))
+  return Math.floor(random() * ceiling)
+}
+
+export class RetriesExhausted extends Error {
+  constructor(
+    readonly lastError: unknown,
+    readonly attempts: number,
+  ) {
+    super('retries exhausted', { cause: lastError })
+  }
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with an error retrying cannot fix, or `maxAttempts` are used.
+ * Rejects with {@link RetriesExhausted} carrying the last error and the number of attempts made, or with
+ * `signal`'s reason once it aborts.
+ */
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  signal: AbortSignal,
+  attempt: (attemptNumber: number) => Promise<T>,
+  onRetry?: (err: unknown, attemptNumber: number, delay: number) => void,
+): Promise<{ value: T; attempts: number }> {
+  for (let n = 1; ; n++) {
+    try {
+      return { value: await attempt(n), attempts: n }
+    } catch (err) {
+      signal.throwIfAborted()
+      if (n >= policy.maxAttempts || !isRetryable(err)) throw new RetriesExhausted(err, n)
+      const delay = backoffDelay(n, policy)
+      onRetry?.(err, n, delay)
+      await sleep(delay, undefined, { signal })
+    }
+  }
+}

@@ -1,0 +1,397 @@
+import { Writable } from 'node:stream'
+import PQueue from 'p-queue'
+import { loadHasher } from './checksum.js'
+import { describe, httpStatus, S3SinkError, type S3SinkErrorCode } from './errors.js'
+import { MultipartUpload } from './multipart-upload.js'
+import { type ResolvedOptions, resolveOptions, type S3SinkOptions, sizeName } from './options.js'
+import { type Part, PartBuffer } from './part-buffer.js'
+import { type AttemptContext, putObjectAttempt, uploadPartAttempt } from './part-upload.js'
+import { RetriesExhausted, withRetries } from './retry.js'
+import type { PartInfo, ProgressInfo, ResumeState, S3SinkResult, StoredPart } from './types.js'
+
+/** A request's answer, the attempts it took and when the first began. */
+interface Outcome {
+  value: { ETag?: string } & Record<string, unknown>
+  attempts: number
+  started: number
+}
+
+export interface S3SinkEvents {
+  part: [PartInfo]
+  progress: [ProgressInfo]
+  checkpoint: [ResumeState]
+}
+
+/**
+ * A Writable that uploads what is written to it into one S3 object, through the multipart upload API.
+ *
+ * Bytes are cut into parts without copying; full parts are uploaded in the background, at most
+ * `concurrency` at once, and writes wait while that many are in flight. On `end` the sink waits for its
+ * parts and completes the upload; `'finish'` means the object exists. A stream that ends before its first
+ * part is full is stored with one PutObject. On any failure, in-flight requests are cancelled and the
+ * multipart upload is aborted (unless `leavePartsOnError`).
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only types the event overloads
+export class S3Sink extends Writable {
+  /** What was stored; set before `'finish'`. */
+  result: S3SinkResult | undefined
+
+  readonly #options: ResolvedOptions
+  /** Cancels every request of this sink. */
+  readonly #abort = new AbortController()
+  readonly #queue: PQueue
+  #buffer: PartBuffer | undefined
+  #upload: MultipartUpload | undefined
+  readonly #completedParts: StoredPart[] = []
+  /** Parts handed to the queue and not yet settled. */
+  #inFlight = 0
+  #inFlightBytes = 0
+  /** The write callback held back while the in-flight window is full. */
+  #heldCallback: ((err?: Error | null) => void) | undefined
+  #idleWaiters: (() => void)[] = []
+  #failure: Error | undefined
+  #bytesWritten = 0
+  #bytesSent = 0
+  #bytesUploaded = 0
+  #peakBufferedBytes = 0
+  #onSignalAbort: (() => void) | undefined
+
+  constructor(options: S3SinkOptions) {
+    const resolved = resolveOptions(options)
+    super({ highWaterMark: resolved.highWaterMark, decodeStrings: true })
+    this.#options = resolved
+    this.#queue = new PQueue({ concurrency: resolved.concurrency })
+    const { signal } = resolved
+    if (signal) {
+      this.#onSignalAbort = () =>
+        this.destroy(this.#error('ERR_S3_SINK_ABORTED', 'the upload was aborted', { cause: signal.reason }))
+      if (signal.aborted) process.nextTick(this.#onSignalAbort)
+      else signal.addEventListener('abort', this.#onSignalAbort, { once: true })
+    }
+  }
+
+  /** The id of the multipart upload, once one has been created. */
+  get uploadId(): string | undefined {
+    return this.#upload?.uploadId
+  }
+
+  /** Where the upload stands now. */
+  get progress(): ProgressInfo {
+    return {
+      bytesWritten: this.#bytesWritten,
+      bytesSent: this.#bytesSent,
+      bytesUploaded: this.#bytesUploaded,
+      bytesBuffered: this.#bufferedBytes(),
+      peakBufferedBytes: this.#peakBufferedBytes,
+      partsUploaded: this.#completedParts.length,
+      partsInFlight: this.#inFlight,
+    }
+  }
+
+  override _construct(callback: (err?: Error | null) => void): void {
+    const { checksum } = this.#options
+    const ready = checksum === false ? Promise.resolve(undefined) : loadHasher(checksum)
+    ready.then(
+      (hasher) => {
+        this.#buffer = new PartBuffer(() => this.#options.partSize, hasher)
+        callback()
+      },
+      (err: unknown) => callback(err as Error),
+    )
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.#accept(chunk)
+    this.#afterAccept(callback)
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (err?: Error | null) => void): void {
+    for (const { chunk } of chunks) this.#accept(chunk)
+    this.#afterAccept(callback)
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.#finish().then(
+      () => callback(),
+      (err: unknown) => callback(err as Error),
+    )
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.#failure ??= err ?? new Error('destroyed')
+    this.#detachSignal()
+    this.#abort.abort(this.#failure)
+    this.#releaseHeld(err)
+    this.#cleanUp(err).then(
+      () => callback(err),
+      (cleanupErr: unknown) => callback(cleanupErr as Error),
+    )
+  }
+
+  #accept(chunk: Buffer): void {
+    const buffer = this.#buffer as PartBuffer
+    buffer.push(chunk)
+    this.#bytesWritten += chunk.length
+    this.#notePeak()
+    // A full part is sent once the next byte arrives, so a stream of exactly one part is one PutObject.
+    while (buffer.fullParts > 0 && (this.#upload || buffer.fullParts > 1 || buffer.openPartSize > 0)) {
+      this.#startPart(buffer.takeFull() as Part)
+    }
+    if (buffer.openPartNumber > this.#options.maxParts && buffer.openPartSize > 0) {
+      const limit = this.#options.maxParts
+      this.destroy(
+        this.#error(
+          'ERR_S3_SINK_TOO_MANY_PARTS',
+          `the stream needs more than maxParts (${limit}) parts of ${sizeName(this.#options.partSize)}: ` +
+            `${this.#bytesWritten} bytes written; use a larger partSize`,
+        ),
+      )
+    }
+  }
+
+  #afterAccept(callback: (err?: Error | null) => void): void {
+    if (this.destroyed) callback(this.#failure)
+    else if (this.#inFlight >= this.#options.concurrency) this.#heldCallback = callback
+    else callback()
+  }
+
+  #startPart(part: Part): void {
+    this.#upload ??= new MultipartUpload(this.#options.client, this.#options.params, this.#options.checksum)
+    const upload = this.#upload
+    this.#inFlight++
+    this.#inFlightBytes += part.size
+    this.#notePeak()
+    const task = async () => {
+      let uploadId: string
+      try {
+        uploadId = await upload.id()
+      } catch (err) {
+        throw this.#error('ERR_S3_SINK_CREATE_FAILED', `CreateMultipartUpload failed: ${describe(err)}`, {
+          cause: err,
+          statusCode: httpStatus(err),
+        })
+      }
+      return this.#send((ctx) => uploadPartAttempt(ctx, uploadId, part))
+    }
+    this.#queue.add(task, { signal: this.#abort.signal }).then(
+      (outcome) => this.#onPartSettled(part, undefined, outcome),
+      (err: unknown) => this.#onPartSettled(part, err, undefined),
+    )
+  }
+
+  /** Sends `part` with retries; the outcome carries the store's answer and the attempts it took. */
+  async #send(attempt: (ctx: AttemptContext) => Promise<object>): Promise<Outcome> {
+    const started = Date.now()
+    const { maxAttempts, retryBaseDelay, retryMaxDelay } = this.#options
+    const base = {
+      client: this.#options.client,
+      params: this.#options.params,
+      checksum: this.#options.checksum,
+      stallTimeout: this.#options.stallTimeout,
+      signal: this.#abort.signal,
+    }
+    let sentByAttempt = 0
+    const { value, attempts } = await withRetries(
+      { maxAttempts, baseDelay: retryBaseDelay, maxDelay: retryMaxDelay },
+      this.#abort.signal,
+      () => {
+        // A retry sends the bytes of the failed attempt again: count each byte once in bytesSent.
+        this.#bytesSent -= sentByAttempt
+        sentByAttempt = 0
+        const onSent = (bytes: number) => {
+          sentByAttempt += bytes
+          this.#bytesSent += bytes
+        }
+        return attempt({ ...base, onSent })
+      },
+    )
+    return { value: value as Outcome['value'], attempts, started }
+  }
+
+  /** Every part's outcome comes here: in-flight accounting, events, backpressure, failure. */
+  #onPartSettled(part: Part, err: unknown, outcome: Outcome | undefined): void {
+    this.#inFlight--
+    this.#inFlightBytes -= part.size
+    if (err !== undefined || outcome === undefined) {
+      if (!this.#abort.signal.aborted) this.destroy(this.#partError(part, err))
+    } else {
+      this.#recordPart(part, outcome)
+    }
+    if (this.#inFlight < this.#options.concurrency) this.#releaseHeld(null)
+    if (this.#inFlight === 0) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve()
+    }
+  }
+
+  #recordPart(part: Part, outcome: Outcome): void {
+    const { checksum } = this.#options
+    // Swift's s3api does not echo part checksums and rejects a Complete that carries them: only a
+    // checksum the store acknowledged goes into CompleteMultipartUpload.
+    const echoed = checksum === false ? undefined : outcome.value[`Checksum${checksum}`]
+    const stored: StoredPart = {
+      partNumber: part.partNumber,
+      size: part.size,
+      etag: outcome.value.ETag ?? '',
+      ...(typeof echoed === 'string' ? { checksum: echoed } : {}),
+    }
+    this.#completedParts.push(stored)
+    this.#bytesUploaded += part.size
+    this.emit('part', {
+      ...stored,
+      attempts: outcome.attempts,
+      durationMs: Date.now() - outcome.started,
+    } satisfies PartInfo)
+    this.emit('progress', this.progress)
+    if (this.listenerCount('checkpoint') > 0) this.emit('checkpoint', this.#checkpoint())
+  }
+
+  async #finish(): Promise<void> {
+    const buffer = this.#buffer as PartBuffer
+    if (!this.#upload && buffer.fullParts <= 1) {
+      const part = buffer.fullParts === 1 ? (buffer.takeFull() as Part) : buffer.takeRest()
+      await this.#putObject(part)
+      return
+    }
+    while (buffer.fullParts > 0) this.#startPart(buffer.takeFull() as Part)
+    if (buffer.openPartSize > 0) this.#startPart(buffer.takeRest())
+    await this.#whenIdle()
+    if (this.#failure) throw this.#failure
+    const upload = this.#upload as MultipartUpload
+    const parts = [...this.#completedParts].sort((a, b) => a.partNumber - b.partNumber)
+    let output: Awaited<ReturnType<MultipartUpload['complete']>>
+    try {
+      output = await upload.complete(parts, this.#abort.signal)
+    } catch (err) {
+      throw this.#error('ERR_S3_SINK_COMPLETE_FAILED', `CompleteMultipartUpload failed: ${describe(err)}`, {
+        cause: err,
+        statusCode: httpStatus(err),
+      })
+    }
+    this.result = {
+      Bucket: this.#options.params.Bucket,
+      Key: this.#options.params.Key,
+      ETag: output.ETag,
+      size: this.#bytesUploaded,
+      parts: parts.length,
+      uploadId: upload.uploadId,
+      ...(output.VersionId ? { VersionId: output.VersionId } : {}),
+      ...(output.Location ? { Location: output.Location } : {}),
+    }
+    this.#detachSignal()
+  }
+
+  async #putObject(part: Part): Promise<void> {
+    this.#inFlightBytes += part.size
+    let outcome: Outcome
+    try {
+      outcome = await this.#send((ctx) => putObjectAttempt(ctx, part))
+    } catch (err) {
+      const cause = err instanceof RetriesExhausted ? err.lastError : err
+      throw this.#error('ERR_S3_SINK_PUT_FAILED', `PutObject failed: ${describe(cause)}`, {
+        cause,
+        statusCode: httpStatus(cause),
+        attempts: err instanceof RetriesExhausted ? err.attempts : undefined,
+      })
+    } finally {
+      this.#inFlightBytes -= part.size
+    }
+    this.#bytesUploaded = part.size
+    const value = outcome.value as { ETag?: string; VersionId?: string }
+    this.result = {
+      Bucket: this.#options.params.Bucket,
+      Key: this.#options.params.Key,
+      ETag: value.ETag ?? '',
+      size: part.size,
+      parts: 0,
+      ...(value.VersionId ? { VersionId: value.VersionId } : {}),
+    }
+    this.#detachSignal()
+  }
+
+  /** After a failure: wait for in-flight requests to end, then abort the multipart upload. */
+  async #cleanUp(err: Error | null): Promise<void> {
+    await this.#whenIdle()
+    const upload = this.#upload
+    if (!upload || this.result || this.#options.leavePartsOnError) return
+    try {
+      await upload.abort()
+    } catch (abortErr) {
+      if (err instanceof S3SinkError) err.abortError = abortErr
+      else if (err) Object.assign(err, { abortError: abortErr, uploadId: upload.uploadId })
+    }
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  #releaseHeld(err: Error | null): void {
+    const callback = this.#heldCallback
+    this.#heldCallback = undefined
+    callback?.(err)
+  }
+
+  #detachSignal(): void {
+    if (this.#onSignalAbort) this.#options.signal?.removeEventListener('abort', this.#onSignalAbort)
+  }
+
+  #bufferedBytes(): number {
+    return (this.#buffer?.length ?? 0) + this.#inFlightBytes
+  }
+
+  #notePeak(): void {
+    const buffered = this.#bufferedBytes()
+    if (buffered > this.#peakBufferedBytes) this.#peakBufferedBytes = buffered
+  }
+
+  #checkpoint(): ResumeState {
+    return {
+      version: 1,
+      bucket: this.#options.params.Bucket,
+      key: this.#options.params.Key,
+      uploadId: this.#upload?.uploadId ?? '',
+      partSize: this.#options.partSize,
+      checksum: this.#options.checksum,
+      parts: [...this.#completedParts].sort((a, b) => a.partNumber - b.partNumber),
+      bytesUploaded: this.#bytesUploaded,
+    }
+  }
+
+  #partError(part: Part, err: unknown): Error {
+    if (err instanceof S3SinkError) return err
+    const cause = err instanceof RetriesExhausted ? err.lastError : err
+    if (cause instanceof S3SinkError && cause.code !== 'ERR_S3_SINK_STALLED') return cause
+    const attempts = err instanceof RetriesExhausted ? err.attempts : undefined
+    const tried = attempts === undefined ? '' : ` after ${attempts} attempt${attempts === 1 ? '' : 's'}`
+    return this.#error('ERR_S3_SINK_PART_FAILED', `part ${part.partNumber} failed${tried}: ${describe(cause)}`, {
+      cause,
+      partNumber: part.partNumber,
+      attempts,
+      statusCode: httpStatus(cause),
+    })
+  }
+
+  #error(
+    code: S3SinkErrorCode,
+    message: string,
+    context: ConstructorParameters<typeof S3SinkError>[2] = {},
+  ): S3SinkError {
+    return new S3SinkError(code, message, {
+      bucket: this.#options.params.Bucket,
+      key: this.#options.params.Key,
+      uploadId: this.#upload?.uploadId,
+      bytesWritten: this.#bytesWritten,
+      bytesUploaded: this.#bytesUploaded,
+      ...context,
+    })
+  }
+}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed event overloads, no properties
+export declare interface S3Sink {
+  on<E extends keyof S3SinkEvents>(event: E, listener: (...args: S3SinkEvents[E]) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once<E extends keyof S3SinkEvents>(event: E, listener: (...args: S3SinkEvents[E]) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}

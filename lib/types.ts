@@ -1,0 +1,66 @@
+import type { ChecksumAlgorithm } from './options.js'
+
+/** What the store holds once the sink has finished; `sink.result`, set before `'finish'`. */
+export interface S3SinkResult {
+  Bucket: string
+  Key: string
+  /** The store's ETag: `"<md5>"` for one PutObject, `"<hash>-<parts>"` for a multipart upload. */
+  ETag: string | undefined
+  /** Bytes stored. */
+  size: number
+  /** Number of parts; 0 when the object was stored with one PutObject. */
+  parts: number
+  /** The multipart upload's id (absent for a PutObject). */
+  uploadId?: string
+  VersionId?: string
+  Location?: string
+}
+
+/** A part the store has acknowledged. */
+export interface StoredPart {
+  partNumber: number
+  size: number
+  etag: string
+  /** The part's checksum as the store acknowledged it (absent when the store did not echo one). */
+  checksum?: string
+}
+
+/** The `'part'` event: a part the store acknowledged, and what it took. */
+export interface PartInfo extends StoredPart {
+  /** Attempts it took (1 when the first one succeeded). */
+  attempts: number
+  /** From the first attempt's start to the store's acknowledgement. */
+  durationMs: number
+}
+
+/** The `'progress'` event and `sink.progress`. */
+export interface ProgressInfo {
+  /** Bytes accepted from the writer. */
+  bytesWritten: number
+  /** Bytes handed to the network (each byte counted once, even when a retry sends it again). */
+  bytesSent: number
+  /** Bytes in parts the store has acknowledged. */
+  bytesUploaded: number
+  /** Bytes the sink holds now: the part being filled, full parts waiting, parts in flight. */
+  bytesBuffered: number
+  /** The most bytes the sink has held at once. */
+  peakBufferedBytes: number
+  partsUploaded: number
+  partsInFlight: number
+}
+
+/**
+ * What it takes to resume the upload later: JSON-serializable, versioned, without credentials or keys.
+ * Emitted as `'checkpoint'` after each acknowledged part.
+ */
+export interface ResumeState {
+  version: 1
+  bucket: string
+  key: string
+  uploadId: string
+  partSize: number
+  checksum: ChecksumAlgorithm | false
+  /** Parts the store acknowledged, in part-number order. */
+  parts: StoredPart[]
+  bytesUploaded: number
+}
