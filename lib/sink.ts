@@ -388,7 +388,6 @@ export class S3Sink extends Writable {
   }
 }
 
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed event overloads, no properties
 export declare interface S3Sink {
   on<E extends keyof S3SinkEvents>(event: E, listener: (...args: S3SinkEvents[E]) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this

@@ -1,0 +1,32 @@
+import { once } from 'node:events'
+import t from 'tap'
+import { S3Sink } from '../lib/index.js'
+import { bucketFor } from './fixtures/bucket.js'
+import { pseudoRandomBytes } from './fixtures/sources.js'
+import { incompleteUploads, MiB, objectExists } from './fixtures/store.js'
+
+const { client, Bucket } = await bucketFor(t, 'destroy')
+
+for (const withError of [false, true]) {
+  t.test(`destroy(${withError ? 'err' : ''}) while parts are in flight`, async (t) => {
+    const Key = `destroyed-${withError}`
+    const sink = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * MiB, concurrency: 2 })
+    const errors: unknown[] = []
+    sink.on('error', (err) => errors.push(err))
+    const data = pseudoRandomBytes(12 * MiB, 5)
+    // Three parts cut: two go in flight at once, the writer is held back.
+    sink.write(data)
+    await once(sink, 'part')
+    t.ok(sink.uploadId, 'the multipart upload exists')
+    const boom = new Error('stop now')
+    sink.destroy(withError ? boom : undefined)
+    sink.destroy() // a second destroy is a no-op, as in Node
+    await new Promise((resolve) => sink.on('close', resolve))
+
+    t.same(errors, withError ? [boom] : [], 'error event only for destroy(err)')
+    t.same(await incompleteUploads(client, Bucket, Key), [], 'the multipart upload was aborted')
+    t.equal(await objectExists(client, Bucket, Key), false, 'no object')
+    const late = await new Promise((resolve) => sink.write(Buffer.from('late'), resolve))
+    t.match(late, { code: 'ERR_STREAM_DESTROYED' }, 'writing after destroy fails as in Node')
+  })
+}
