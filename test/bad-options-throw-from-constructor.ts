@@ -1,0 +1,184 @@
+import { S3Client } from '@aws-sdk/client-s3'
+import t from 'tap'
+import { S3Sink, type S3SinkOptions } from '../lib/index.js'
+
+const client = new S3Client({
+  region: 'us-east-1',
+  endpoint: 'http://127.0.0.1:9',
+  credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+})
+const params = { Bucket: 'b', Key: 'k' }
+const MiB = 1024 * 1024
+
+// [what, options, error class, code, message pattern]
+const cases: [string, unknown, typeof TypeError | typeof RangeError, string, RegExp][] = [
+  ['no options', undefined, TypeError, 'ERR_INVALID_ARG_TYPE', /^options must be an object, got undefined$/],
+  ['no client', { params }, TypeError, 'ERR_INVALID_ARG_TYPE', /^client must be an S3Client, got undefined$/],
+  ['a client without send', { client: {}, params }, TypeError, 'ERR_INVALID_ARG_TYPE', /^client must be an S3Client/],
+  ['no params', { client }, TypeError, 'ERR_INVALID_ARG_TYPE', /^params must be an object with Bucket and Key/],
+  [
+    'no Bucket',
+    { client, params: { Key: 'k' } },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^params\.Bucket must be a non-empty string, got undefined$/,
+  ],
+  [
+    'empty Key',
+    { client, params: { Bucket: 'b', Key: '' } },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^params\.Key must be a non-empty string, got type string \(""\)$/,
+  ],
+  [
+    'numeric Key',
+    { client, params: { Bucket: 'b', Key: 7 } },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^params\.Key must be a non-empty string, got type number \(7\)$/,
+  ],
+  [
+    'partSize too small',
+    { client, params, partSize: 1024 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^partSize must be between 5 MiB and 5 GiB, got 1024$/,
+  ],
+  [
+    'partSize too large',
+    { client, params, partSize: 5 * 1024 * MiB + 1 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^partSize must be between 5 MiB and 5 GiB, got 5368709121$/,
+  ],
+  [
+    'fractional partSize',
+    { client, params, partSize: 5 * MiB + 0.5 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^partSize must be an integer between 5 MiB and 5 GiB, got 5242880\.5$/,
+  ],
+  [
+    'partSize as a string',
+    { client, params, partSize: '8MiB' },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^partSize must be a number, got type string \("8MiB"\)$/,
+  ],
+  [
+    'concurrency 0',
+    { client, params, concurrency: 0 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^concurrency must be between 1 and 10000, got 0$/,
+  ],
+  [
+    'concurrency NaN',
+    { client, params, concurrency: Number.NaN },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^concurrency must be an integer between 1 and 10000, got NaN$/,
+  ],
+  [
+    'maxParts 0',
+    { client, params, maxParts: 0 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^maxParts must be between 1 and 10000, got 0$/,
+  ],
+  [
+    'maxParts 10001',
+    { client, params, maxParts: 10_001 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^maxParts must be between 1 and 10000, got 10001$/,
+  ],
+  [
+    'maxAttempts 0',
+    { client, params, maxAttempts: 0 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^maxAttempts must be between 1 and 100, got 0$/,
+  ],
+  [
+    'negative stallTimeout',
+    { client, params, stallTimeout: -1 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^stallTimeout must be between 0 and/,
+  ],
+  [
+    'negative retryBaseDelay',
+    { client, params, retryBaseDelay: -5 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^retryBaseDelay must be between 0 and/,
+  ],
+  [
+    'leavePartsOnError as a string',
+    { client, params, leavePartsOnError: 'yes' },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^leavePartsOnError must be a boolean, got type string \("yes"\)$/,
+  ],
+  [
+    'unknown checksum',
+    { client, params, checksum: 'MD5' },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^checksum must be one of CRC32, CRC32C, CRC64NVME, SHA1, SHA256 or false, got type string \("MD5"\)$/,
+  ],
+  [
+    'checksum against params.ChecksumAlgorithm',
+    { client, params: { ...params, ChecksumAlgorithm: 'SHA256' }, checksum: 'CRC32' },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^checksum must be the same as params\.ChecksumAlgorithm \(SHA256\), got type string \("CRC32"\)$/,
+  ],
+  [
+    'a signal that is not an AbortSignal',
+    { client, params, signal: {} },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^signal must be an AbortSignal, got an instance of Object$/,
+  ],
+  [
+    'resume (not supported yet)',
+    { client, params, resume: { uploadId: 'x' } },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^resume must be undefined/,
+  ],
+]
+
+for (const [what, options, ErrorClass, code, message] of cases) {
+  t.test(what, async (t) => {
+    t.throws(() => new S3Sink(options as S3SinkOptions), ErrorClass)
+    t.throws(() => new S3Sink(options as S3SinkOptions), { code, message })
+  })
+}
+
+t.test('the limits themselves are accepted', async (t) => {
+  for (const options of [
+    { partSize: 5 * MiB, concurrency: 1, maxParts: 1 },
+    { partSize: 5 * 1024 * MiB, maxParts: 10_000, stallTimeout: 0, retryBaseDelay: 0 },
+    { checksum: false as const },
+    { checksum: 'CRC64NVME' as const },
+  ]) {
+    const sink = new S3Sink({ client, params, ...options })
+    t.ok(sink.writable, JSON.stringify(options))
+    sink.destroy()
+  }
+})
+
+t.test('secrets in params never appear in an option error', async (t) => {
+  const secret = 'c2VjcmV0LWtleS0zMi1ieXRlcy1sb25nLXh4eHg='
+  let caught: unknown
+  try {
+    new S3Sink({ client, params: { ...params, SSECustomerKey: secret }, partSize: 1 })
+  } catch (err) {
+    caught = err
+  }
+  t.type(caught, RangeError)
+  t.notOk(String((caught as Error).stack).includes(secret), 'the key is not in the message or stack')
+})

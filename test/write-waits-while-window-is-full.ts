@@ -1,0 +1,57 @@
+import { once } from 'node:events'
+import { finished } from 'node:stream/promises'
+import t from 'tap'
+import { S3Sink } from '../lib/index.js'
+import { bucketFor } from './fixtures/bucket.js'
+import { startFaultProxy } from './fixtures/fault-proxy.js'
+import { pseudoRandomBytes } from './fixtures/sources.js'
+import { MiB, makeClient, readObject } from './fixtures/store.js'
+
+const { Bucket, client: direct } = await bucketFor(t, 'backpressure')
+
+for (const concurrency of [1, 3]) {
+  t.test(
+    `with concurrency ${concurrency}, write() returns false while the window is full and drain follows`,
+    async (t) => {
+      // Slow parts, so the writer outruns the uploads.
+      const proxy = await startFaultProxy((r) =>
+        r.operation === 'UploadPart' ? { kind: 'delay', ms: 150 } : undefined,
+      )
+      const client = makeClient({ endpoint: proxy.endpoint })
+      t.teardown(async () => {
+        client.destroy()
+        await proxy.close()
+      })
+      const partSize = 5 * MiB
+      const highWaterMark = 16 * 1024
+      const Key = `window-${concurrency}`
+      const sink = new S3Sink({ client, params: { Bucket, Key }, partSize, concurrency, highWaterMark })
+      const data = pseudoRandomBytes(31 * MiB, concurrency)
+      const chunk = 8 * 1024
+      let refused = 0
+      let inFlightWhenRefused = Number.POSITIVE_INFINITY
+      for (let offset = 0; offset < data.length; offset += chunk) {
+        if (!sink.write(data.subarray(offset, offset + chunk))) {
+          refused++
+          // Before the sink is constructed (next tick) writes queue up in the Writable, as in any stream.
+          if (sink.progress.bytesWritten > 0) {
+            inFlightWhenRefused = Math.min(inFlightWhenRefused, sink.progress.partsInFlight)
+          }
+          await once(sink, 'drain')
+        }
+      }
+      sink.end()
+      await finished(sink)
+
+      t.ok(refused >= 1, `write() returned false ${refused} times`)
+      t.ok(refused < data.length / chunk / 10, 'but not for every write: only while the window is full')
+      t.equal(inFlightWhenRefused, concurrency, 'refused only with `concurrency` parts in flight')
+      const bound = (concurrency + 1) * partSize
+      t.ok(
+        sink.progress.peakBufferedBytes <= bound,
+        `peak buffered ${sink.progress.peakBufferedBytes} ≤ (concurrency + 1) × partSize = ${bound}`,
+      )
+      t.ok((await readObject(direct, Bucket, Key)).equals(data))
+    },
+  )
+}
