@@ -1,5 +1,5 @@
 import type { CreateMultipartUploadCommandInput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3'
-import { MAX_PART_SIZE, MIN_PART_SIZE, S3_MAX_PARTS } from './limits.js'
+import { MAX_PART_SIZE, MIB, MIN_PART_SIZE, S3_MAX_PARTS } from './limits.js'
 
 /** Checksum algorithms the sink can compute while bytes arrive. */
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
@@ -42,6 +42,26 @@ export interface S3SinkOptions {
    * @default 10000
    */
   maxParts?: number
+  /**
+   * Keep every part at `partSize` (or the size `expectedSize` calls for), for stores that need equal parts
+   * (Cloudflare R2). A stream that would need more than `maxParts` parts then fails before the extra part is
+   * sent. Without it, part sizes grow for long streams (see the README's part-size schedule).
+   * @default false
+   */
+  uniformParts?: boolean
+  /**
+   * An upper bound of the stream's length in bytes, if known (like aws-cli's `--expected-size`): parts are
+   * made large enough for it to fit in `maxParts` parts, all of one size. A stream that runs past it keeps
+   * going with growing parts while the limits allow.
+   */
+  expectedSize?: number
+  /**
+   * Most bytes the sink may hold (parts in flight and the part being filled). When parts grow large, fewer
+   * are sent at once to stay within it — never fewer than one — so memory stays within
+   * `max(maxBufferedBytes, size of the current part)` plus the last write, whatever the stream's length.
+   * @default 512 MiB
+   */
+  maxBufferedBytes?: number
   /**
    * Leave the multipart upload and its stored parts in place when the upload fails, instead of aborting it.
    * Parts of an upload that is neither completed nor aborted are billed until someone aborts it.
@@ -94,6 +114,9 @@ export interface ResolvedOptions {
   partSize: number
   concurrency: number
   maxParts: number
+  uniformParts: boolean
+  expectedSize: number | undefined
+  maxBufferedBytes: number
   leavePartsOnError: boolean
   checksum: ChecksumAlgorithm | false
   maxAttempts: number
@@ -110,6 +133,7 @@ export const DEFAULT_MAX_ATTEMPTS = 5
 export const DEFAULT_RETRY_BASE_DELAY = 200
 export const DEFAULT_RETRY_MAX_DELAY = 20_000
 export const DEFAULT_STALL_TIMEOUT = 60_000
+export const DEFAULT_MAX_BUFFERED_BYTES = 512 * MIB
 
 /** Checks every option and applies the defaults. Throws TypeError or RangeError as Node's own APIs do. */
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -145,6 +169,20 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const highWaterMark =
     o.highWaterMark === undefined ? undefined : integer('highWaterMark', o.highWaterMark, 0, 0, 2 ** 31 - 1)
 
+  const expectedSize =
+    o.expectedSize === undefined
+      ? undefined
+      : integer('expectedSize', o.expectedSize, 0, 0, maxParts * MAX_PART_SIZE, sizeName)
+  const maxBufferedBytes = integer(
+    'maxBufferedBytes',
+    o.maxBufferedBytes,
+    DEFAULT_MAX_BUFFERED_BYTES,
+    1,
+    Number.MAX_SAFE_INTEGER,
+    sizeName,
+  )
+  const uniformParts = o.uniformParts ?? false
+  if (typeof uniformParts !== 'boolean') throw invalidType('uniformParts', 'a boolean', uniformParts)
   const leavePartsOnError = o.leavePartsOnError ?? false
   if (typeof leavePartsOnError !== 'boolean') throw invalidType('leavePartsOnError', 'a boolean', leavePartsOnError)
 
@@ -169,6 +207,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     partSize,
     concurrency,
     maxParts,
+    uniformParts,
+    expectedSize,
+    maxBufferedBytes,
     leavePartsOnError,
     checksum: checksum as ChecksumAlgorithm | false,
     maxAttempts,

@@ -105,7 +105,8 @@ export async function withRetries<T>(
       if (n >= policy.maxAttempts || !isRetryable(err)) throw new RetriesExhausted(err, n)
       const delay = backoffDelay(n, policy)
       onRetry?.(err, n, delay)
-      await sleep(delay, undefined, { signal })
+      // An abort during the wait rejects with Node's AbortError; report the signal's own reason instead.
+      await sleep(delay, undefined, { signal }).catch(() => signal.throwIfAborted())
     }
   }
 }

@@ -1,10 +1,11 @@
 import { Writable } from 'node:stream'
 import PQueue from 'p-queue'
 import { loadHasher } from './checksum.js'
-import { describe, httpStatus, S3SinkError, type S3SinkErrorCode } from './errors.js'
+import { describe, errorCode, httpStatus, S3SinkError, type S3SinkErrorCode } from './errors.js'
 import { MultipartUpload } from './multipart-upload.js'
-import { type ResolvedOptions, resolveOptions, type S3SinkOptions, sizeName } from './options.js'
+import { type ResolvedOptions, resolveOptions, type S3SinkOptions } from './options.js'
 import { type Part, PartBuffer } from './part-buffer.js'
+import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { type AttemptContext, putObjectAttempt, uploadPartAttempt } from './part-upload.js'
 import { RetriesExhausted, withRetries } from './retry.js'
 import type { PartInfo, ProgressInfo, ResumeState, S3SinkResult, StoredPart } from './types.js'
@@ -37,6 +38,7 @@ export class S3Sink extends Writable {
   result: S3SinkResult | undefined
 
   readonly #options: ResolvedOptions
+  readonly #schedule: PartSizeSchedule
   /** Cancels every request of this sink. */
   readonly #abort = new AbortController()
   readonly #queue: PQueue
@@ -60,6 +62,7 @@ export class S3Sink extends Writable {
     const resolved = resolveOptions(options)
     super({ highWaterMark: resolved.highWaterMark, decodeStrings: true })
     this.#options = resolved
+    this.#schedule = partSizeSchedule(resolved)
     this.#queue = new PQueue({ concurrency: resolved.concurrency })
     const { signal } = resolved
     if (signal) {
@@ -93,7 +96,7 @@ export class S3Sink extends Writable {
     const ready = checksum === false ? Promise.resolve(undefined) : loadHasher(checksum)
     ready.then(
       (hasher) => {
-        this.#buffer = new PartBuffer(() => this.#options.partSize, hasher)
+        this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher)
         callback()
       },
       (err: unknown) => callback(err as Error),
@@ -138,12 +141,15 @@ export class S3Sink extends Writable {
       this.#startPart(buffer.takeFull() as Part)
     }
     if (buffer.openPartNumber > this.#options.maxParts && buffer.openPartSize > 0) {
-      const limit = this.#options.maxParts
+      const { maxParts, uniformParts } = this.#options
+      const fix = uniformParts
+        ? 'give expectedSize, or a larger partSize'
+        : 'give expectedSize, a larger partSize or a larger maxParts'
       this.destroy(
         this.#error(
           'ERR_S3_SINK_TOO_MANY_PARTS',
-          `the stream needs more than maxParts (${limit}) parts of ${sizeName(this.#options.partSize)}: ` +
-            `${this.#bytesWritten} bytes written; use a larger partSize`,
+          `the stream does not fit in maxParts (${maxParts}) parts: ${this.#bytesWritten} bytes written, ` +
+            `more than the ${this.#schedule.maxObjectSize} bytes ${maxParts} parts can hold; ${fix}`,
         ),
       )
     }
@@ -151,8 +157,17 @@ export class S3Sink extends Writable {
 
   #afterAccept(callback: (err?: Error | null) => void): void {
     if (this.destroyed) callback(this.#failure)
-    else if (this.#inFlight >= this.#options.concurrency) this.#heldCallback = callback
+    else if (this.#windowFull()) this.#heldCallback = callback
     else callback()
+  }
+
+  /**
+   * Whether writes must wait: `concurrency` parts in flight, or the memory budget reached with at least one
+   * part in flight (so a part larger than the budget still goes out, one at a time).
+   */
+  #windowFull(): boolean {
+    if (this.#inFlight >= this.#options.concurrency) return true
+    return this.#inFlight > 0 && this.#bufferedBytes() >= this.#options.maxBufferedBytes
   }
 
   #startPart(part: Part): void {
@@ -217,7 +232,7 @@ export class S3Sink extends Writable {
     } else {
       this.#recordPart(part, outcome)
     }
-    if (this.#inFlight < this.#options.concurrency) this.#releaseHeld(null)
+    if (!this.#windowFull()) this.#releaseHeld(null)
     if (this.#inFlight === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve()
     }
@@ -308,17 +323,36 @@ export class S3Sink extends Writable {
     this.#detachSignal()
   }
 
-  /** After a failure: wait for in-flight requests to end, then abort the multipart upload. */
+  /**
+   * After a failure: abort the multipart upload at once, while the in-flight requests are being cancelled.
+   * `pipeline()` rejects as soon as a source fails, without waiting for the sink's cleanup, so the sooner the
+   * abort reaches the store the better. A part that was in flight may still land after it (S3 documents this
+   * race), so once every request has ended the abort is sent again.
+   */
   async #cleanUp(err: Error | null): Promise<void> {
-    await this.#whenIdle()
     const upload = this.#upload
-    if (!upload || this.result || this.#options.leavePartsOnError) return
-    try {
-      await upload.abort()
-    } catch (abortErr) {
-      if (err instanceof S3SinkError) err.abortError = abortErr
-      else if (err) Object.assign(err, { abortError: abortErr, uploadId: upload.uploadId })
+    if (!upload || this.result || this.#options.leavePartsOnError) {
+      await this.#whenIdle()
+      return
     }
+    const raced = this.#inFlight > 0
+    const first = upload.abort().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    await this.#whenIdle()
+    let abortErr = await first
+    if (raced || abortErr !== undefined) {
+      const again = await upload.abort().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      // NoSuchUpload after a first abort that went through means the upload is gone, as wanted.
+      abortErr = abortErr === undefined && errorCode(again) === 'NoSuchUpload' ? undefined : again
+    }
+    if (abortErr === undefined) return
+    if (err instanceof S3SinkError) err.abortError = abortErr
+    else if (err) Object.assign(err, { abortError: abortErr, uploadId: upload.uploadId })
   }
 
   #whenIdle(): Promise<void> {
@@ -352,6 +386,9 @@ export class S3Sink extends Writable {
       key: this.#options.params.Key,
       uploadId: this.#upload?.uploadId ?? '',
       partSize: this.#options.partSize,
+      maxParts: this.#options.maxParts,
+      uniformParts: this.#options.uniformParts,
+      ...(this.#options.expectedSize === undefined ? {} : { expectedSize: this.#options.expectedSize }),
       checksum: this.#options.checksum,
       parts: [...this.#completedParts].sort((a, b) => a.partNumber - b.partNumber),
       bytesUploaded: this.#bytesUploaded,

@@ -58,7 +58,11 @@ export interface ResumeState {
   bucket: string
   key: string
   uploadId: string
+  /** What the part sizes follow (see `partSizeSchedule`). */
   partSize: number
+  maxParts: number
+  uniformParts: boolean
+  expectedSize?: number
   checksum: ChecksumAlgorithm | false
   /** Parts the store acknowledged, in part-number order. */
   parts: StoredPart[]

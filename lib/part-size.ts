@@ -1,0 +1,71 @@
+import { MAX_PART_SIZE, MIB, S3_MAX_PARTS } from './limits.js'
+
+export interface PartSizeOptions {
+  /** Size of the first parts, in bytes. */
+  partSize: number
+  /** Most parts the upload may have. @default 10000 */
+  maxParts?: number
+  /** Keep every part at the first size, whatever the stream's length (stores such as R2 need it). */
+  uniformParts?: boolean
+  /** An upper bound of the stream's length, if known: parts are sized so that it fits. */
+  expectedSize?: number
+}
+
+/**
+ * How part sizes grow, as a pure function of the part number. For a stream of unknown length the schedule has
+ * to serve small streams with small parts and still fit a huge one into `maxParts`:
+ *
+ * - the first `uniformCount` parts (a tenth of `maxParts`, or as many as an `expectedSize` needs) are all
+ *   `firstSize`: `partSize`, or, with `expectedSize`, the smallest whole number of MiB that fits the expected
+ *   size into nine tenths of `maxParts` — the last tenth stays free to grow into if the stream runs past it;
+ * - after them the size doubles every `tierLength` parts (the parts left, split into 20 tiers), rounded up to
+ *   a whole MiB, and stops at 5 GiB.
+ *
+ * With `partSize` 8 MiB and 10,000 parts: uniform 8 MiB parts up to 7.8 GiB, then 16 MiB, 32 MiB… in tiers of
+ * 450 parts; 128 MiB parts at 100 GiB, 2 GiB at 1 TiB, 5 GiB at 5 TiB, and 27.8 TiB at most.
+ */
+export interface PartSizeSchedule {
+  /** Size of part `partNumber` (1-based). Parts past `maxParts` have the size of the last one. */
+  sizeOf(partNumber: number): number
+  firstSize: number
+  uniformCount: number
+  tierLength: number
+  maxParts: number
+  /** Bytes that `maxParts` parts of this schedule hold: the longest stream it can store. */
+  maxObjectSize: number
+}
+
+export function partSizeSchedule(options: PartSizeOptions): PartSizeSchedule {
+  const maxParts = options.maxParts ?? S3_MAX_PARTS
+  const reserve = options.expectedSize === undefined ? maxParts - Math.ceil(maxParts / 10) : Math.floor(maxParts / 10)
+  const firstSize =
+    options.expectedSize === undefined
+      ? options.partSize
+      : Math.min(
+          MAX_PART_SIZE,
+          Math.max(options.partSize, roundUpToMiB(options.expectedSize / Math.max(1, maxParts - reserve))),
+        )
+  const uniformCount =
+    options.uniformParts === true
+      ? maxParts
+      : options.expectedSize === undefined
+        ? maxParts - reserve
+        : Math.min(maxParts, Math.max(maxParts - reserve, Math.ceil(options.expectedSize / firstSize)))
+  const tierLength = Math.max(1, Math.ceil((maxParts - uniformCount) / 20))
+
+  const sizeOf = (partNumber: number): number => {
+    const n = Math.min(partNumber, maxParts)
+    if (n <= uniformCount) return firstSize
+    const tier = Math.ceil((n - uniformCount) / tierLength)
+    // 2^tier overflows nothing here: past tier 10 the size is capped by MAX_PART_SIZE anyway.
+    return Math.min(MAX_PART_SIZE, roundUpToMiB(firstSize * 2 ** Math.min(tier, 40)))
+  }
+
+  let maxObjectSize = uniformCount * firstSize
+  for (let n = uniformCount + 1; n <= maxParts; n++) maxObjectSize += sizeOf(n)
+  return { sizeOf, firstSize, uniformCount, tierLength, maxParts, maxObjectSize }
+}
+
+function roundUpToMiB(bytes: number): number {
+  return Math.ceil(bytes / MIB) * MIB
+}
