@@ -37,7 +37,11 @@ export interface PartSizeSchedule {
 
 export function partSizeSchedule(options: PartSizeOptions): PartSizeSchedule {
   const maxParts = options.maxParts ?? S3_MAX_PARTS
-  const reserve = options.expectedSize === undefined ? maxParts - Math.ceil(maxParts / 10) : Math.floor(maxParts / 10)
+  // Parts left for growth: nine tenths without a hint; with one, a tenth (at least one part) past it.
+  const reserve =
+    options.expectedSize === undefined
+      ? maxParts - Math.ceil(maxParts / 10)
+      : Math.min(maxParts - 1, Math.max(1, Math.floor(maxParts / 10)))
   const firstSize =
     options.expectedSize === undefined
       ? options.partSize
