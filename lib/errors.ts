@@ -8,6 +8,10 @@
  * - `ERR_S3_SINK_COMPLETE_FAILED`: CompleteMultipartUpload failed.
  * - `ERR_S3_SINK_STALLED`: an attempt made no progress for `stallTimeout` ms (the `cause` of a part failure).
  * - `ERR_S3_SINK_TOO_MANY_PARTS`: the stream needs more than `maxParts` parts with the part sizes allowed.
+ * - `ERR_S3_SINK_SUSPENDED`: `suspend()` stopped the upload; it is kept in the store to be resumed.
+ * - `ERR_S3_SINK_UPLOAD_NOT_FOUND`: the upload to resume is no longer known to the store.
+ * - `ERR_S3_SINK_SOURCE_CHANGED`: while resuming, the source's bytes differ from the parts already stored.
+ * - `ERR_S3_SINK_RESUME_FAILED`: the parts of the upload to resume could not be listed.
  */
 export type S3SinkErrorCode =
   | 'ERR_S3_SINK_ABORTED'
@@ -17,6 +21,10 @@ export type S3SinkErrorCode =
   | 'ERR_S3_SINK_COMPLETE_FAILED'
   | 'ERR_S3_SINK_STALLED'
   | 'ERR_S3_SINK_TOO_MANY_PARTS'
+  | 'ERR_S3_SINK_SUSPENDED'
+  | 'ERR_S3_SINK_UPLOAD_NOT_FOUND'
+  | 'ERR_S3_SINK_SOURCE_CHANGED'
+  | 'ERR_S3_SINK_RESUME_FAILED'
 
 /** What was known when an {@link S3SinkError} happened. Never credentials or SSE-C keys. */
 export interface S3SinkErrorContext {

@@ -38,11 +38,13 @@ export class MultipartUpload {
   readonly #created: Promise<string>
   #uploadId: string | undefined
 
-  constructor(client: S3Client, params: S3SinkParams, checksum: ChecksumAlgorithm | false) {
+  /** Creates a multipart upload, or takes up `existingUploadId` (when resuming). */
+  constructor(client: S3Client, params: S3SinkParams, checksum: ChecksumAlgorithm | false, existingUploadId?: string) {
     this.#client = client
     this.#params = params
     this.#checksum = checksum
-    this.#created = this.#create()
+    this.#uploadId = existingUploadId
+    this.#created = existingUploadId === undefined ? this.#create() : Promise.resolve(existingUploadId)
     // A failed Create is reported by the parts that wait for it; this keeps it from being unhandled meanwhile.
     this.#created.catch(() => {})
   }
@@ -72,7 +74,7 @@ export class MultipartUpload {
     const completed: CompletedPart[] = parts.map((p) => ({
       PartNumber: p.partNumber,
       ETag: p.etag,
-      ...(member && p.checksum !== undefined ? { [member]: p.checksum } : {}),
+      ...(member && p.checksum !== undefined && p.checksumAcknowledged ? { [member]: p.checksum } : {}),
     }))
     const output = await this.#client.send(
       new CompleteMultipartUploadCommand({

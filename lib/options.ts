@@ -1,5 +1,6 @@
 import type { CreateMultipartUploadCommandInput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3'
 import { MAX_PART_SIZE, MIB, MIN_PART_SIZE, S3_MAX_PARTS } from './limits.js'
+import type { ResumeState } from './types.js'
 
 /** Checksum algorithms the sink can compute while bytes arrive. */
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
@@ -101,6 +102,19 @@ export interface S3SinkOptions {
   /** Aborts the upload: in-flight requests are cancelled and the multipart upload is aborted. */
   signal?: AbortSignal
   /**
+   * Resume the upload a `'checkpoint'` event (or `suspend()`) described. The sink asks the store which parts
+   * it still holds and uploads only the rest. By default the source must be the same bytes again from byte
+   * 0: the bytes of stored parts are skipped and checked against the parts' checksums. Options that decide
+   * part boundaries (partSize, maxParts, uniformParts, expectedSize, checksum) come from the state.
+   */
+  resume?: ResumeState
+  /**
+   * With `resume`: the byte of the object the source starts at, for sources that can seek (a file read
+   * from an offset). Use `await resumeOffset(client, state)`; it must fall on a part boundary.
+   * @default 0
+   */
+  sourceOffset?: number
+  /**
    * The Writable's own buffer, in bytes, in front of the part buffer.
    * @default 16 KiB (Node's default)
    */
@@ -125,6 +139,8 @@ export interface ResolvedOptions {
   stallTimeout: number
   signal: AbortSignal | undefined
   highWaterMark: number | undefined
+  resume: ResumeState | undefined
+  sourceOffset: number
 }
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
@@ -140,7 +156,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw invalidType('options', 'an object', options)
   }
-  const o = options as Partial<Record<keyof S3SinkOptions, unknown>> & Record<string, unknown>
+  const o = { ...options } as Partial<Record<keyof S3SinkOptions, unknown>> & Record<string, unknown>
 
   const client = o.client as { send?: unknown } | undefined
   if (typeof client !== 'object' || client === null || typeof client.send !== 'function') {
@@ -155,9 +171,19 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       throw invalidType(`params.${name}`, 'a non-empty string', params[name])
     }
   }
-  if ('resume' in o && o.resume !== undefined) {
-    throw invalidType('resume', 'undefined (resuming is not supported by this version)', o.resume)
+  const resume = o.resume === undefined ? undefined : checkResume(o.resume, params)
+  // Options that decide part boundaries come from the state when resuming, and may not contradict it.
+  if (resume) {
+    for (const name of ['partSize', 'maxParts', 'uniformParts', 'expectedSize', 'checksum'] as const) {
+      if (o[name] !== undefined && o[name] !== resume[name]) {
+        throw invalidValue(name, `the same as in the resumed state (${String(resume[name])})`, o[name])
+      }
+      o[name] = resume[name]
+    }
   }
+  const sourceOffset =
+    o.sourceOffset === undefined ? 0 : integer('sourceOffset', o.sourceOffset, 0, 0, Number.MAX_SAFE_INTEGER)
+  if (sourceOffset > 0 && !resume) throw invalidValue('sourceOffset', '0 unless resuming', sourceOffset)
 
   const partSize = integer('partSize', o.partSize, DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE, sizeName)
   const concurrency = integer('concurrency', o.concurrency, DEFAULT_CONCURRENCY, 1, 10_000)
@@ -218,7 +244,35 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     stallTimeout,
     signal,
     highWaterMark,
+    resume,
+    sourceOffset,
   }
+}
+
+/** Checks the shape of a ResumeState (it usually comes from a file) and that it is this object's upload. */
+function checkResume(value: unknown, params: Record<string, unknown>): ResumeState {
+  const state = value as Partial<ResumeState> | null
+  if (typeof state !== 'object' || state === null) throw invalidType('resume', 'a ResumeState object', value)
+  if (state.version !== 1) throw invalidValue('resume.version', '1', state.version)
+  if (typeof state.uploadId !== 'string' || state.uploadId === '') {
+    throw invalidType('resume.uploadId', 'a non-empty string', state.uploadId)
+  }
+  if (state.bucket !== params.Bucket)
+    throw invalidValue('resume.bucket', `params.Bucket (${String(params.Bucket)})`, state.bucket)
+  if (state.key !== params.Key) throw invalidValue('resume.key', `params.Key (${String(params.Key)})`, state.key)
+  if (!Array.isArray(state.parts)) throw invalidType('resume.parts', 'an array', state.parts)
+  for (const part of state.parts) {
+    if (
+      typeof part !== 'object' ||
+      part === null ||
+      !Number.isInteger(part.partNumber) ||
+      !Number.isInteger(part.size) ||
+      typeof part.etag !== 'string'
+    ) {
+      throw invalidType('resume.parts[]', 'parts with partNumber, size and etag', part)
+    }
+  }
+  return state as ResumeState
 }
 
 function integer(

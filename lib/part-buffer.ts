@@ -42,10 +42,11 @@ export class PartBuffer {
   #block: Buffer | undefined
   #blockUsed = 0
 
-  constructor(sizeOf: (partNumber: number) => number, newHasher?: HasherFactory) {
+  /** `firstPartNumber` is where numbering starts: above 1 when the parts before it are already stored. */
+  constructor(sizeOf: (partNumber: number) => number, newHasher?: HasherFactory, firstPartNumber = 1) {
     this.#sizeOf = sizeOf
     this.#newHasher = newHasher
-    this.#open = this.#openPart(1)
+    this.#open = this.#openPart(firstPartNumber)
   }
 
   /** Bytes held: full parts not yet taken plus the part being filled. */

@@ -7,6 +7,7 @@ import { type ResolvedOptions, resolveOptions, type S3SinkOptions } from './opti
 import { type Part, PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { type AttemptContext, putObjectAttempt, uploadPartAttempt } from './part-upload.js'
+import { contiguousPrefix, listStoredParts } from './resume.js'
 import { RetriesExhausted, withRetries } from './retry.js'
 import type { PartInfo, ProgressInfo, ResumeState, S3SinkResult, StoredPart } from './types.js'
 
@@ -15,6 +16,8 @@ interface Outcome {
   value: { ETag?: string } & Record<string, unknown>
   attempts: number
   started: number
+  /** The checksum the sink computed and sent. */
+  checksum?: string | undefined
 }
 
 export interface S3SinkEvents {
@@ -57,6 +60,14 @@ export class S3Sink extends Writable {
   #bytesUploaded = 0
   #peakBufferedBytes = 0
   #onSignalAbort: (() => void) | undefined
+  /** When resuming from byte 0: parts 1..#skipThrough are stored already; their bytes are checked, not sent. */
+  #skipThrough = 0
+  readonly #resumedParts = new Map<number, StoredPart>()
+  /** Checks of skipped parts against their stored checksums, still running. */
+  #pendingChecks: Promise<void>[] = []
+  /** After suspend() or a changed source the upload stays in the store, to be resumed. */
+  #keepUpload = false
+  #suspending = false
 
   constructor(options: S3SinkOptions) {
     const resolved = resolveOptions(options)
@@ -94,13 +105,43 @@ export class S3Sink extends Writable {
   override _construct(callback: (err?: Error | null) => void): void {
     const { checksum } = this.#options
     const ready = checksum === false ? Promise.resolve(undefined) : loadHasher(checksum)
-    ready.then(
-      (hasher) => {
-        this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher)
+    Promise.all([ready, this.#resume()]).then(
+      ([hasher, firstPartNumber]) => {
+        this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber)
         callback()
       },
       (err: unknown) => callback(err as Error),
     )
+  }
+
+  /**
+   * Stops taking data, lets the parts in flight finish, and keeps the multipart upload in the store. Resolves
+   * with the state to resume it from (`resume` option); the stream then fails with `ERR_S3_SINK_SUSPENDED`,
+   * which tells a suspension from a failure. Bytes not yet in a stored part are sent again on resume.
+   */
+  async suspend(): Promise<ResumeState> {
+    if (this.destroyed || this.writableFinished) {
+      throw Object.assign(new Error('cannot suspend a sink that has finished or been destroyed'), {
+        code: 'ERR_STREAM_DESTROYED',
+      })
+    }
+    this.#suspending = true
+    const { client, params, checksum } = this.#options
+    // A stream still in its first part has no upload yet: create one, so that there is something to resume.
+    this.#upload ??= new MultipartUpload(client, params, checksum)
+    await this.#upload.id()
+    await this.#whenIdle()
+    if (this.#failure) throw this.#failure
+    const state = this.#checkpoint()
+    this.#keepUpload = true
+    this.destroy(
+      this.#error(
+        'ERR_S3_SINK_SUSPENDED',
+        `the upload was suspended with ${state.parts.length} parts (${state.bytesUploaded} bytes) stored; ` +
+          'resume it with the state suspend() returned',
+      ),
+    )
+    return state
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -136,6 +177,7 @@ export class S3Sink extends Writable {
     buffer.push(chunk)
     this.#bytesWritten += chunk.length
     this.#notePeak()
+    if (this.#suspending) return
     // A full part is sent once the next byte arrives, so a stream of exactly one part is one PutObject.
     while (buffer.fullParts > 0 && (this.#upload || buffer.fullParts > 1 || buffer.openPartSize > 0)) {
       this.#startPart(buffer.takeFull() as Part)
@@ -166,11 +208,15 @@ export class S3Sink extends Writable {
    * part in flight (so a part larger than the budget still goes out, one at a time).
    */
   #windowFull(): boolean {
-    if (this.#inFlight >= this.#options.concurrency) return true
+    if (this.#suspending || this.#inFlight >= this.#options.concurrency) return true
     return this.#inFlight > 0 && this.#bufferedBytes() >= this.#options.maxBufferedBytes
   }
 
   #startPart(part: Part): void {
+    if (part.partNumber <= this.#skipThrough) {
+      this.#checkSkipped(part)
+      return
+    }
     this.#upload ??= new MultipartUpload(this.#options.client, this.#options.params, this.#options.checksum)
     const upload = this.#upload
     this.#inFlight++
@@ -186,7 +232,8 @@ export class S3Sink extends Writable {
           statusCode: httpStatus(err),
         })
       }
-      return this.#send((ctx) => uploadPartAttempt(ctx, uploadId, part))
+      const outcome = await this.#send((ctx) => uploadPartAttempt(ctx, uploadId, part))
+      return { ...outcome, checksum: await part.checksum }
     }
     this.#queue.add(task, { signal: this.#abort.signal }).then(
       (outcome) => this.#onPartSettled(part, undefined, outcome),
@@ -247,7 +294,9 @@ export class S3Sink extends Writable {
       partNumber: part.partNumber,
       size: part.size,
       etag: outcome.value.ETag ?? '',
-      ...(typeof echoed === 'string' ? { checksum: echoed } : {}),
+      ...(outcome.checksum === undefined
+        ? {}
+        : { checksum: outcome.checksum, checksumAcknowledged: echoed === outcome.checksum }),
     }
     this.#completedParts.push(stored)
     this.#bytesUploaded += part.size
@@ -261,6 +310,8 @@ export class S3Sink extends Writable {
   }
 
   async #finish(): Promise<void> {
+    // suspend() ends the stream with its own error once the parts in flight are stored.
+    if (this.#suspending) return new Promise(() => {})
     const buffer = this.#buffer as PartBuffer
     if (!this.#upload && buffer.fullParts <= 1) {
       const part = buffer.fullParts === 1 ? (buffer.takeFull() as Part) : buffer.takeRest()
@@ -269,7 +320,17 @@ export class S3Sink extends Writable {
     }
     while (buffer.fullParts > 0) this.#startPart(buffer.takeFull() as Part)
     if (buffer.openPartSize > 0) this.#startPart(buffer.takeRest())
+    if (buffer.openPartNumber <= this.#skipThrough) {
+      const stored = [...this.#resumedParts.values()].reduce((sum, p) => sum + p.size, 0)
+      this.#keepUpload = true
+      throw this.#error(
+        'ERR_S3_SINK_SOURCE_CHANGED',
+        `the source ended after ${this.#bytesWritten} bytes, before the ${stored} bytes already stored ` +
+          'for this upload: it is not the source the upload began with',
+      )
+    }
     await this.#whenIdle()
+    await Promise.all(this.#pendingChecks)
     if (this.#failure) throw this.#failure
     const upload = this.#upload as MultipartUpload
     const parts = [...this.#completedParts].sort((a, b) => a.partNumber - b.partNumber)
@@ -331,7 +392,7 @@ export class S3Sink extends Writable {
    */
   async #cleanUp(err: Error | null): Promise<void> {
     const upload = this.#upload
-    if (!upload || this.result || this.#options.leavePartsOnError) {
+    if (!upload || this.result || this.#options.leavePartsOnError || this.#keepUpload) {
       await this.#whenIdle()
       return
     }
@@ -377,6 +438,75 @@ export class S3Sink extends Writable {
   #notePeak(): void {
     const buffered = this.#bufferedBytes()
     if (buffered > this.#peakBufferedBytes) this.#peakBufferedBytes = buffered
+  }
+
+  /**
+   * Takes up the upload of `resume`: finds the parts the store still holds (from part 1, without a gap) and
+   * returns the number of the first part this sink's source will fill.
+   */
+  async #resume(): Promise<number> {
+    const { resume, client, params, checksum, sourceOffset } = this.#options
+    if (!resume) return 1
+    this.#upload = new MultipartUpload(client, params, checksum, resume.uploadId)
+    const fields = [
+      'RequestPayer',
+      'ExpectedBucketOwner',
+      'SSECustomerAlgorithm',
+      'SSECustomerKey',
+      'SSECustomerKeyMD5',
+    ]
+    const extra = Object.fromEntries(fields.filter((f) => f in params).map((f) => [f, (params as never)[f]]))
+    const prefix = contiguousPrefix(resume, await listStoredParts(client, resume, extra))
+    let kept = prefix
+    if (sourceOffset > 0) {
+      let end = 0
+      kept = []
+      for (const part of prefix) {
+        if (end === sourceOffset) break
+        kept.push(part)
+        end += part.size
+      }
+      if (end !== sourceOffset) {
+        throw this.#error(
+          'ERR_S3_SINK_RESUME_FAILED',
+          `sourceOffset ${sourceOffset} is not the end of a stored part (the store holds ${end} bytes ` +
+            'from part 1 on): start the source at `await resumeOffset(client, state)`',
+          { uploadId: resume.uploadId },
+        )
+      }
+    } else {
+      this.#skipThrough = prefix.length
+      for (const part of prefix) this.#resumedParts.set(part.partNumber, part)
+    }
+    this.#completedParts.push(...kept)
+    this.#bytesUploaded = kept.reduce((sum, p) => sum + p.size, 0)
+    return (sourceOffset > 0 ? kept.length : 0) + 1
+  }
+
+  /** A part the store already holds, met again in a source replayed from byte 0: check it, do not send it. */
+  #checkSkipped(part: Part): void {
+    const stored = this.#resumedParts.get(part.partNumber) as StoredPart
+    const changed = () => {
+      this.#keepUpload = true
+      this.destroy(
+        this.#error(
+          'ERR_S3_SINK_SOURCE_CHANGED',
+          `part ${part.partNumber} of the source differs from the part stored by the upload being resumed ` +
+            '(size or checksum): it is not the source the upload began with',
+          { partNumber: part.partNumber },
+        ),
+      )
+    }
+    if (part.size !== stored.size) {
+      changed()
+      return
+    }
+    if (stored.checksum === undefined || part.checksum === undefined) return
+    this.#pendingChecks.push(
+      part.checksum.then((sum) => {
+        if (sum !== stored.checksum) changed()
+      }),
+    )
   }
 
   #checkpoint(): ResumeState {

@@ -21,8 +21,10 @@ export interface StoredPart {
   partNumber: number
   size: number
   etag: string
-  /** The part's checksum as the store acknowledged it (absent when the store did not echo one). */
+  /** The part's checksum as the sink computed it (absent with `checksum: false`). */
   checksum?: string
+  /** Whether the store acknowledged that checksum (echoed or listed it); only then does Complete carry it. */
+  checksumAcknowledged?: boolean
 }
 
 /** The `'part'` event: a part the store acknowledged, and what it took. */

@@ -9,6 +9,18 @@ const client = new S3Client({
 })
 const params = { Bucket: 'b', Key: 'k' }
 const MiB = 1024 * 1024
+const state = {
+  version: 1,
+  bucket: 'b',
+  key: 'k',
+  uploadId: 'u',
+  partSize: 8 * MiB,
+  maxParts: 10_000,
+  uniformParts: false,
+  checksum: 'CRC32',
+  parts: [],
+  bytesUploaded: 0,
+}
 
 // [what, options, error class, code, message pattern]
 const cases: [string, unknown, typeof TypeError | typeof RangeError, string, RegExp][] = [
@@ -143,11 +155,81 @@ const cases: [string, unknown, typeof TypeError | typeof RangeError, string, Reg
     /^signal must be an AbortSignal, got an instance of Object$/,
   ],
   [
-    'resume (not supported yet)',
-    { client, params, resume: { uploadId: 'x' } },
+    'resume that is not an object',
+    { client, params, resume: 'state.json' },
     TypeError,
     'ERR_INVALID_ARG_TYPE',
-    /^resume must be undefined/,
+    /^resume must be a ResumeState object, got type string \("state\.json"\)$/,
+  ],
+  [
+    'resume of another version',
+    { client, params, resume: { ...state, version: 2 } },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^resume\.version must be 1, got type number \(2\)$/,
+  ],
+  [
+    'resume of another key',
+    { client, params, resume: { ...state, key: 'other' } },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^resume\.key must be params\.Key \(k\), got type string \("other"\)$/,
+  ],
+  [
+    'resume without an upload id',
+    { client, params, resume: { ...state, uploadId: '' } },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^resume\.uploadId must be a non-empty string/,
+  ],
+  [
+    'resume with broken parts',
+    { client, params, resume: { ...state, parts: [{ partNumber: 1 }] } },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^resume\.parts\[\] must be parts with partNumber, size and etag/,
+  ],
+  [
+    'a partSize that contradicts the resumed state',
+    { client, params, resume: state, partSize: 16 * MiB },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^partSize must be the same as in the resumed state \(8388608\), got type number \(16777216\)$/,
+  ],
+  [
+    'a checksum that contradicts the resumed state',
+    { client, params, resume: state, checksum: 'SHA256' },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^checksum must be the same as in the resumed state \(CRC32\)/,
+  ],
+  [
+    'sourceOffset without resume',
+    { client, params, sourceOffset: 5 * MiB },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^sourceOffset must be 0 unless resuming, got type number \(5242880\)$/,
+  ],
+  [
+    'expectedSize past 48.8 TiB',
+    { client, params, expectedSize: 10_000 * 5 * 1024 * MiB + 1 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^expectedSize must be between 0 and 50000 GiB, got 53687091200001$/,
+  ],
+  [
+    'maxBufferedBytes 0',
+    { client, params, maxBufferedBytes: 0 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^maxBufferedBytes must be between 1 and/,
+  ],
+  [
+    'uniformParts as a number',
+    { client, params, uniformParts: 1 },
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    /^uniformParts must be a boolean, got type number \(1\)$/,
   ],
 ]
 
