@@ -1,10 +1,10 @@
 import t from 'tap'
 import { S3Sink, S3SinkError } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
-import { startFaultProxy } from './fixtures/fault-proxy.js'
+import { throughProxy } from './fixtures/fault-proxy.js'
 import { upload } from './fixtures/run.js'
 import { pseudoRandomBytes, randomChunks } from './fixtures/sources.js'
-import { headObject, incompleteUploads, MiB, makeClient, objectExists, readObject } from './fixtures/store.js'
+import { headObject, incompleteUploads, MiB, objectExists, readObject } from './fixtures/store.js'
 
 const { Bucket, client } = await bucketFor(t, 'max-parts')
 
@@ -25,12 +25,7 @@ t.test('maxParts 20, 5 MiB parts, 300 MiB of unknown length: parts grow, at most
 })
 
 t.test('uniformParts with maxParts 4: fails before a 5th part is sent and aborts', async (t) => {
-  const proxy = await startFaultProxy(() => undefined)
-  const viaProxy = makeClient({ endpoint: proxy.endpoint })
-  t.teardown(async () => {
-    viaProxy.destroy()
-    await proxy.close()
-  })
+  const { proxy, client: viaProxy } = await throughProxy(t, () => undefined)
   const Key = 'too-many'
   const sink = new S3Sink({
     client: viaProxy,
@@ -79,12 +74,9 @@ t.test('a stream larger than its expectedSize still completes', async (t) => {
 })
 
 t.test('maxBufferedBytes holds: fewer parts in flight, peak within the budget', async (t) => {
-  const proxy = await startFaultProxy((r) => (r.operation === 'UploadPart' ? { kind: 'delay', ms: 100 } : undefined))
-  const viaProxy = makeClient({ endpoint: proxy.endpoint })
-  t.teardown(async () => {
-    viaProxy.destroy()
-    await proxy.close()
-  })
+  const { client: viaProxy } = await throughProxy(t, (r) =>
+    r.operation === 'UploadPart' ? { kind: 'delay', ms: 100 } : undefined,
+  )
   const Key = 'budget'
   const budget = 12 * MiB
   const data = pseudoRandomBytes(40 * MiB, 45)

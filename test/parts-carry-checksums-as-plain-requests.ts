@@ -2,26 +2,22 @@ import t from 'tap'
 import { loadHasher } from '../lib/checksum.js'
 import { type ChecksumAlgorithm, S3Sink } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
-import { startFaultProxy } from './fixtures/fault-proxy.js'
+import { throughProxy } from './fixtures/fault-proxy.js'
 import { upload } from './fixtures/run.js'
 import { pseudoRandomBytes, randomChunks } from './fixtures/sources.js'
-import { MiB, makeClient, readObject } from './fixtures/store.js'
+import { MiB, readObject } from './fixtures/store.js'
 
 const { Bucket, client: direct } = await bucketFor(t, 'checksums')
 const partSize = 5 * MiB
 
 for (const algorithm of ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256', false] as (ChecksumAlgorithm | false)[]) {
   t.test(`checksum ${algorithm}`, async (t) => {
-    const proxy = await startFaultProxy(() => undefined)
     // Without a checksum of ours, the SDK must not add its own either (it would send aws-chunked).
-    const client = makeClient({
-      endpoint: proxy.endpoint,
-      ...(algorithm === false ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
-    })
-    t.teardown(async () => {
-      client.destroy()
-      await proxy.close()
-    })
+    const { proxy, client } = await throughProxy(
+      t,
+      () => undefined,
+      algorithm === false ? { requestChecksumCalculation: 'WHEN_REQUIRED' } : {},
+    )
     const Key = `sum-${algorithm}`
     const data = pseudoRandomBytes(2 * partSize + 4321, 31)
     const sink = new S3Sink({ client, params: { Bucket, Key }, partSize, checksum: algorithm })
@@ -60,12 +56,7 @@ for (const algorithm of ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256', false
 }
 
 t.test('a PutObject carries the checksum of the whole object', async (t) => {
-  const proxy = await startFaultProxy(() => undefined)
-  const client = makeClient({ endpoint: proxy.endpoint })
-  t.teardown(async () => {
-    client.destroy()
-    await proxy.close()
-  })
+  const { proxy, client } = await throughProxy(t, () => undefined)
   const data = pseudoRandomBytes(300_000, 32)
   const sink = new S3Sink({ client, params: { Bucket, Key: 'put-sum' }, checksum: 'CRC32C' })
   await upload(randomChunks(data, 1000, 50_000), sink)

@@ -1,20 +1,15 @@
 import t, { type Test } from 'tap'
 import { S3Sink, S3SinkError } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
-import { type FaultRule, startFaultProxy } from './fixtures/fault-proxy.js'
+import { type FaultRule, throughProxy } from './fixtures/fault-proxy.js'
 import { upload } from './fixtures/run.js'
 import { pseudoRandomBytes, randomChunks } from './fixtures/sources.js'
-import { incompleteUploads, MiB, makeClient, objectExists } from './fixtures/store.js'
+import { incompleteUploads, MiB, objectExists } from './fixtures/store.js'
 
 const { Bucket, client: direct } = await bucketFor(t, 'fail-fast')
 
 async function through(t: Test, rule: FaultRule) {
-  const proxy = await startFaultProxy(rule)
-  const client = makeClient({ endpoint: proxy.endpoint })
-  t.teardown(async () => {
-    client.destroy()
-    await proxy.close()
-  })
+  const { proxy, client } = await throughProxy(t, rule)
   return { proxy, client }
 }
 

@@ -1,8 +1,7 @@
-import { pipeline } from 'node:stream/promises'
 import t from 'tap'
 import { type ResumeState, S3Sink, S3SinkError } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
-import { upload } from './fixtures/run.js'
+import { suspendAfter, upload } from './fixtures/run.js'
 import { pseudoRandomBytes, randomChunks } from './fixtures/sources.js'
 import { incompleteUploads, MiB, objectExists, readObject } from './fixtures/store.js'
 
@@ -11,33 +10,21 @@ const { Bucket, client } = await bucketFor(t, 'resume-checks')
 /** Uploads the first parts of `data` and suspends, leaving the upload to resume. */
 async function startAndSuspend(Key: string, data: Buffer, afterParts: number): Promise<ResumeState> {
   const sink = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * MiB, concurrency: 2 })
-  let suspended: Promise<ResumeState> | undefined
-  sink.on('part', () => {
-    if (sink.progress.partsUploaded >= afterParts) suspended ??= sink.suspend()
-  })
-  const error = await pipeline(randomChunks(data, 64 * 1024, 64 * 1024), sink).then(
-    () => undefined,
-    (e: unknown) => e,
-  )
+  const suspended = suspendAfter(sink, afterParts)
+  const { error } = await upload(randomChunks(data, 64 * 1024, 64 * 1024), sink)
   if ((error as S3SinkError | undefined)?.code !== 'ERR_S3_SINK_SUSPENDED') throw error
-  return (await suspended) as ResumeState
+  return suspended
 }
 
 t.test('suspend mid-stream, then resume in the same process: byte-identical object', async (t) => {
   const Key = 'suspended'
   const data = pseudoRandomBytes(33 * MiB, 61)
   const sink = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * MiB, concurrency: 2 })
-  let suspended: Promise<ResumeState> | undefined
-  sink.on('part', () => {
-    suspended ??= sink.suspend()
-  })
-  const error = await pipeline(randomChunks(data, 64 * 1024, 64 * 1024), sink).then(
-    () => undefined,
-    (e: unknown) => e,
-  )
+  const suspended = suspendAfter(sink, 1)
+  const { error } = await upload(randomChunks(data, 64 * 1024, 64 * 1024), sink)
   t.type(error, S3SinkError)
   t.match(error, { code: 'ERR_S3_SINK_SUSPENDED', key: Key })
-  const state = (await suspended) as ResumeState
+  const state = await suspended
   t.ok(state.parts.length >= 1, `suspended with ${state.parts.length} parts stored`)
   t.same(JSON.parse(JSON.stringify(state)), state, 'the state survives JSON')
   t.equal((await incompleteUploads(client, Bucket, Key)).length, 1, 'the upload is kept')

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import t from 'tap'
-import { type ResumeState, resumeOffset, S3Sink } from '../lib/index.js'
+import { resumeOffset, S3Sink } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
-import { upload } from './fixtures/run.js'
+import { suspendAfter, upload } from './fixtures/run.js'
 import { pseudoRandomBytes, randomChunks } from './fixtures/sources.js'
 import { MiB, readObject } from './fixtures/store.js'
 
@@ -20,12 +20,9 @@ t.test('a file source started at resumeOffset() completes a byte-identical objec
   const Key = 'from-file'
 
   const first = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * MiB, concurrency: 1 })
-  let suspended: Promise<ResumeState> | undefined
-  first.on('part', () => {
-    if (first.progress.partsUploaded >= 2) suspended ??= first.suspend()
-  })
+  const suspended = suspendAfter(first, 2)
   await t.rejects(pipeline(createReadStream(path), first), { code: 'ERR_S3_SINK_SUSPENDED' })
-  const state = (await suspended) as ResumeState
+  const state = await suspended
 
   const offset = await resumeOffset(client, state)
   t.equal(offset, state.parts.length * 5 * MiB, 'the offset is the end of the stored parts')
@@ -42,12 +39,9 @@ t.test('a sourceOffset that is not the end of a stored part is refused', async (
   const Key = 'bad-offset'
   const data = pseudoRandomBytes(12 * MiB, 72)
   const first = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * MiB, concurrency: 1 })
-  let suspended: Promise<ResumeState> | undefined
-  first.on('part', () => {
-    suspended ??= first.suspend()
-  })
+  const suspended = suspendAfter(first, 1)
   await t.rejects(pipeline(randomChunks(data, 64 * 1024, 64 * 1024), first), { code: 'ERR_S3_SINK_SUSPENDED' })
-  const state = (await suspended) as ResumeState
+  const state = await suspended
   const sink = new S3Sink({ client, params: { Bucket, Key }, resume: state, sourceOffset: 1000 })
   sink.on('error', () => {})
   const error = await new Promise((resolve) => sink.once('error', resolve))

@@ -1,10 +1,10 @@
 import t from 'tap'
 import { S3Sink } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
-import { type Fault, type SeenRequest, startFaultProxy } from './fixtures/fault-proxy.js'
+import { type Fault, type SeenRequest, throughProxy } from './fixtures/fault-proxy.js'
 import { upload } from './fixtures/run.js'
 import { pseudoRandomBytes, randomChunks } from './fixtures/sources.js'
-import { incompleteUploads, MiB, makeClient, readObject } from './fixtures/store.js'
+import { incompleteUploads, MiB, readObject } from './fixtures/store.js'
 
 const { Bucket, client: direct } = await bucketFor(t, 'retry')
 
@@ -26,12 +26,7 @@ const faults: [string, (req: SeenRequest) => Fault | undefined][] = [
 
 for (const [name, rule] of faults) {
   t.test(`a part whose first attempt meets ${name} is retried and the object is intact`, async (t) => {
-    const proxy = await startFaultProxy((r) => (r.operation === 'UploadPart' ? rule(r) : undefined))
-    const client = makeClient({ endpoint: proxy.endpoint })
-    t.teardown(async () => {
-      client.destroy()
-      await proxy.close()
-    })
+    const { proxy, client } = await throughProxy(t, (r) => (r.operation === 'UploadPart' ? rule(r) : undefined))
     const Key = `retried-${name.replaceAll(' ', '-')}`
     const data = pseudoRandomBytes(13 * MiB, 11)
     const sink = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * MiB, retryBaseDelay: 10 })
@@ -56,16 +51,11 @@ for (const [name, rule] of faults) {
 }
 
 t.test('a PutObject that meets a 503 is retried', async (t) => {
-  const proxy = await startFaultProxy((r) =>
+  const { proxy, client } = await throughProxy(t, (r) =>
     r.operation === 'PutObject' && r.repeat === 0
       ? { kind: 'error', status: 503, code: 'ServiceUnavailable' }
       : undefined,
   )
-  const client = makeClient({ endpoint: proxy.endpoint })
-  t.teardown(async () => {
-    client.destroy()
-    await proxy.close()
-  })
   const data = pseudoRandomBytes(100_000, 12)
   const sink = new S3Sink({ client, params: { Bucket, Key: 'small-retried' }, retryBaseDelay: 10 })
   const { error } = await upload(randomChunks(data, 1000, 9000), sink)
@@ -75,14 +65,9 @@ t.test('a PutObject that meets a 503 is retried', async (t) => {
 })
 
 t.test('a part that stalls is cancelled after stallTimeout and retried', async (t) => {
-  const proxy = await startFaultProxy((r) =>
+  const { client } = await throughProxy(t, (r) =>
     r.operation === 'UploadPart' && r.partNumber === 1 && r.repeat === 0 ? { kind: 'stall' } : undefined,
   )
-  const client = makeClient({ endpoint: proxy.endpoint })
-  t.teardown(async () => {
-    client.destroy()
-    await proxy.close()
-  })
   const data = pseudoRandomBytes(11 * MiB, 13)
   const sink = new S3Sink({
     client,

@@ -3,9 +3,9 @@ import { finished } from 'node:stream/promises'
 import t from 'tap'
 import { S3Sink } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
-import { startFaultProxy } from './fixtures/fault-proxy.js'
+import { throughProxy } from './fixtures/fault-proxy.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
-import { MiB, makeClient, readObject } from './fixtures/store.js'
+import { MiB, readObject } from './fixtures/store.js'
 
 const { Bucket, client: direct } = await bucketFor(t, 'backpressure')
 
@@ -14,14 +14,9 @@ for (const concurrency of [1, 3]) {
     `with concurrency ${concurrency}, write() returns false while the window is full and drain follows`,
     async (t) => {
       // Slow parts, so the writer outruns the uploads.
-      const proxy = await startFaultProxy((r) =>
+      const { client } = await throughProxy(t, (r) =>
         r.operation === 'UploadPart' ? { kind: 'delay', ms: 150 } : undefined,
       )
-      const client = makeClient({ endpoint: proxy.endpoint })
-      t.teardown(async () => {
-        client.destroy()
-        await proxy.close()
-      })
       const partSize = 5 * MiB
       const highWaterMark = 16 * 1024
       const Key = `window-${concurrency}`
