@@ -1,0 +1,60 @@
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
+import t from 'tap'
+import { S3Sink } from '../lib/index.js'
+import { bucketFor } from './fixtures/bucket.js'
+import { throughProxy } from './fixtures/fault-proxy.js'
+import { motoAvailable, startMoto } from './fixtures/moto.js'
+import { upload } from './fixtures/run.js'
+import { pseudoRandomBytes, randomChunks } from './fixtures/sources.js'
+import { MiB, readObject } from './fixtures/store.js'
+
+const noMoto = !motoAvailable() && 'moto is not installed in this Python'
+
+t.test('a store that echoes part checksums (as AWS does) gets them back in Complete', { skip: noMoto }, async (t) => {
+  const endpoint = await startMoto(t)
+  // moto stores the checksum but does not echo it; the proxy answers as AWS does, with the header echoed.
+  const { proxy, client } = await throughProxy(
+    t,
+    (r) =>
+      r.operation === 'UploadPart'
+        ? { kind: 'rewrite', headers: { 'x-amz-checksum-crc32c': String(r.headers['x-amz-checksum-crc32c']) } }
+        : undefined,
+    { credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' } },
+    endpoint,
+  )
+  await client.send(new CreateBucketCommand({ Bucket: 'echo' }))
+  const data = pseudoRandomBytes(11 * MiB, 81)
+  const sink = new S3Sink({ client, params: { Bucket: 'echo', Key: 'k' }, partSize: 5 * MiB, checksum: 'CRC32C' })
+  const { error, parts } = await upload(randomChunks(data, 64 * 1024, 64 * 1024), sink)
+  t.equal(error, undefined)
+  t.ok(
+    parts.every((p) => p.checksumAcknowledged === true),
+    'every part checksum was acknowledged',
+  )
+  const complete = proxy.seen.find((r) => r.operation === 'CompleteMultipartUpload')?.body ?? ''
+  for (const p of parts) {
+    const element = `<ChecksumCRC32C>${p.checksum}</ChecksumCRC32C><PartNumber>${p.partNumber}</PartNumber>`
+    t.ok(complete.includes(element), `part ${p.partNumber}'s checksum is in Complete`)
+  }
+  t.ok((await readObject(client, 'echo', 'k')).equals(data))
+})
+
+t.test('an empty ETag from Complete (Ceph RGW) is read back with HeadObject', async (t) => {
+  const { Bucket, client: direct } = await bucketFor(t, 'empty-etag')
+  const { proxy, client } = await throughProxy(t, (r) =>
+    r.operation === 'CompleteMultipartUpload'
+      ? { kind: 'rewrite', body: (xml) => xml.replace(/<ETag>[^<]*<\/ETag>/, '<ETag></ETag>') }
+      : undefined,
+  )
+  const sink = new S3Sink({ client, params: { Bucket, Key: 'k' }, partSize: 5 * MiB })
+  const { error } = await upload(randomChunks(pseudoRandomBytes(6 * MiB, 82), 64 * 1024, 64 * 1024), sink)
+  t.equal(error, undefined)
+  t.ok(
+    proxy.seen.some((r) => r.operation === 'HEAD object'),
+    'the sink asked HeadObject',
+  )
+  const { HeadObjectCommand } = await import('@aws-sdk/client-s3')
+  const head = await direct.send(new HeadObjectCommand({ Bucket, Key: 'k' }))
+  t.equal(sink.result?.ETag, head.ETag)
+  t.match(sink.result?.ETag, /-2"$/)
+})
