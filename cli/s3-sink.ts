@@ -1,0 +1,338 @@
+#!/usr/bin/env node
+// The s3-sink command: uploads stdin (or a file) to an S3 object with S3Sink, and manages forgotten uploads.
+import { createReadStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { parseArgs } from 'node:util'
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import {
+  abortIncompleteUploads,
+  type ChecksumAlgorithm,
+  listIncompleteUploads,
+  type ResumeState,
+  resumeOffset,
+  S3Sink,
+  type S3SinkError,
+} from 's3-sink'
+import { ProgressLine } from './progress.js'
+import { formatBytes, formatDuration, parseDuration, parseS3Url, parseSize, UsageError } from './units.js'
+
+const USAGE = `usage: s3-sink [options] s3://bucket/key          upload stdin (or --file) to the object
+       s3-sink ls-incomplete s3://bucket[/prefix]      list incomplete multipart uploads
+       s3-sink abort-incomplete s3://bucket[/prefix] --older-than 7d [--dry-run]
+
+upload options:
+  --file PATH            read PATH instead of stdin
+  --part-size SIZE       first part size, 5MiB..5GiB (default 8MiB); units: 16MiB, 8M, 1GiB
+  --expected-size SIZE   an upper bound of the stream's length: parts sized to fit it
+  --concurrency N        parts uploaded at once (default 4)
+  --max-parts N          at most N parts (default 10000)
+  --uniform-parts        never change the part size (stores that need equal parts)
+  --checksum ALG         CRC32 (default), CRC32C, CRC64NVME, SHA1, SHA256 or none
+  --content-type TYPE    the object's Content-Type
+  --metadata K=V         user metadata; repeat for more
+  --checkpoint FILE      save progress there; when it exists, resume from it; removed on success
+  --json                 print the result as JSON on stdout
+  --progress             show progress on stderr even when it is not a terminal
+  --quiet                no progress, no summary
+connection:
+  --endpoint URL         an S3-compatible endpoint (default: AWS, or AWS_ENDPOINT_URL)
+  --region REGION        the region (default: the SDK's chain: AWS_REGION, profile)
+  --path-style           address buckets as https://host/bucket (most S3-compatible stores)
+other:
+  --debug                print stack traces
+  --help                 this text
+Credentials come from the AWS SDK's standard chain (environment, profiles); they are never printed.`
+
+const OPTIONS = {
+  file: { type: 'string' },
+  'part-size': { type: 'string' },
+  'expected-size': { type: 'string' },
+  concurrency: { type: 'string' },
+  'max-parts': { type: 'string' },
+  'uniform-parts': { type: 'boolean' },
+  checksum: { type: 'string' },
+  'content-type': { type: 'string' },
+  metadata: { type: 'string', multiple: true },
+  checkpoint: { type: 'string' },
+  json: { type: 'boolean' },
+  progress: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  'path-style': { type: 'boolean' },
+  'older-than': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
+
+/** Exit status of an upload stopped by Ctrl-C, as shells report SIGINT. */
+const INTERRUPTED = 130
+
+async function main(argv: string[]): Promise<number> {
+  let values: Values
+  let positionals: string[]
+  try {
+    ;({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }))
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  const [first, ...rest] = positionals
+  if (first === 'ls-incomplete' || first === 'abort-incomplete') return stale(first, rest, values)
+  if (first === undefined) throw new UsageError('missing the s3://bucket/key to upload to')
+  if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`)
+  return uploadCommand(first, values)
+}
+
+/**
+ * The SDK warns on the console whenever a streamed request fails, since it cannot retry it; S3Sink retries
+ * such parts itself, so the warning would only alarm. Given a logger, the SDK also logs every failed request
+ * in full: the command reports failures itself, in one line. Other warnings still reach stderr.
+ */
+const logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (...args: unknown[]) => {
+    if (!String(args[0]).includes('non-retryable streaming request')) console.warn(...args)
+  },
+  error: () => {},
+}
+
+function makeClient(values: Values): S3Client {
+  const config: S3ClientConfig = { logger }
+  if (values.endpoint) config.endpoint = values.endpoint
+  if (values.region) config.region = values.region
+  if (values['path-style']) config.forcePathStyle = true
+  if (values.checksum?.toLowerCase() === 'none') config.requestChecksumCalculation = 'WHEN_REQUIRED'
+  return new S3Client(config)
+}
+
+function integerOption(values: Values, name: 'concurrency' | 'max-parts'): number | undefined {
+  const text = values[name]
+  if (text === undefined) return undefined
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(text)}`)
+  return Number(text)
+}
+
+function checksumOption(values: Values): ChecksumAlgorithm | false | undefined {
+  const text = values.checksum
+  if (text === undefined) return undefined
+  if (text.toLowerCase() === 'none') return false
+  const upper = text.toUpperCase()
+  if (!['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'].includes(upper)) {
+    throw new UsageError(`--checksum must be CRC32, CRC32C, CRC64NVME, SHA1, SHA256 or none, got ${text}`)
+  }
+  return upper as ChecksumAlgorithm
+}
+
+function metadataOption(values: Values): Record<string, string> | undefined {
+  if (!values.metadata) return undefined
+  const metadata: Record<string, string> = {}
+  for (const pair of values.metadata) {
+    const at = pair.indexOf('=')
+    if (at <= 0) throw new UsageError(`--metadata takes KEY=VALUE, got ${JSON.stringify(pair)}`)
+    metadata[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return metadata
+}
+
+async function uploadCommand(target: string, values: Values): Promise<number> {
+  const { bucket, key } = parseS3Url(target)
+  if (!key) throw new UsageError(`missing the key: ${target} (use s3://bucket/key)`)
+  for (const option of ['older-than', 'dry-run'] as const) {
+    if (values[option] !== undefined) throw new UsageError(`--${option} goes with abort-incomplete`)
+  }
+  const partSize = values['part-size'] === undefined ? undefined : parseSize(values['part-size'])
+  const expectedSize = values['expected-size'] === undefined ? undefined : parseSize(values['expected-size'])
+  const concurrency = integerOption(values, 'concurrency')
+  const maxParts = integerOption(values, 'max-parts')
+  const checksum = checksumOption(values)
+  const Metadata = metadataOption(values)
+  const checkpoint = values.checkpoint
+  if (values.file !== undefined && !existsSync(values.file)) throw new UsageError(`no such file: ${values.file}`)
+
+  const client = makeClient(values)
+  let resume: ResumeState | undefined
+  if (checkpoint && existsSync(checkpoint)) {
+    try {
+      resume = JSON.parse(readFileSync(checkpoint, 'utf8')) as ResumeState
+    } catch (err) {
+      throw new UsageError(`cannot read the checkpoint ${checkpoint}: ${(err as Error).message}`)
+    }
+  }
+  // A file can seek past the stored parts; stdin is read again from its first byte and checked.
+  const sourceOffset = resume && values.file !== undefined ? await resumeOffset(client, resume) : 0
+  const controller = new AbortController()
+  let sink: S3Sink
+  try {
+    sink = new S3Sink({
+      client,
+      params: {
+        Bucket: bucket,
+        Key: key,
+        ...(values['content-type'] ? { ContentType: values['content-type'] } : {}),
+        ...(Metadata ? { Metadata } : {}),
+      },
+      ...(partSize === undefined ? {} : { partSize }),
+      ...(expectedSize === undefined ? {} : { expectedSize }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(maxParts === undefined ? {} : { maxParts }),
+      ...(values['uniform-parts'] ? { uniformParts: true } : {}),
+      ...(checksum === undefined ? {} : { checksum }),
+      ...(resume ? { resume, sourceOffset } : {}),
+      // With a checkpoint, a failed run leaves its parts so that running the command again resumes it.
+      leavePartsOnError: checkpoint !== undefined,
+      signal: controller.signal,
+    })
+  } catch (err) {
+    if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(err.message)
+    throw err
+  }
+  if (checkpoint) {
+    sink.on('checkpoint', (state) => {
+      // Written whole or not at all: a crash never leaves half a state behind.
+      writeFileSync(`${checkpoint}.tmp`, `${JSON.stringify(state)}\n`)
+      renameSync(`${checkpoint}.tmp`, checkpoint)
+    })
+  }
+
+  const source: Readable =
+    values.file === undefined ? process.stdin : createReadStream(values.file, { start: sourceOffset })
+  const total = values.file === undefined ? expectedSize : Math.max(0, statSync(values.file).size - sourceOffset)
+  const showProgress = !values.quiet && (values.progress || (process.stderr.isTTY && !values.json))
+  const progress = showProgress ? new ProgressLine(sink, process.stderr, total) : undefined
+
+  let interrupted = false
+  const onInterrupt = () => {
+    if (interrupted) return
+    interrupted = true
+    if (checkpoint) {
+      sink.suspend().then(
+        (state) => writeFileSync(checkpoint, `${JSON.stringify(state)}\n`),
+        () => {},
+      )
+    } else {
+      controller.abort(new Error('interrupted'))
+    }
+  }
+  process.once('SIGINT', onInterrupt)
+  process.once('SIGTERM', onInterrupt)
+
+  const started = Date.now()
+  try {
+    await pipeline(source, sink)
+  } catch (err) {
+    progress?.stop()
+    const code = (err as S3SinkError).code
+    if (code === 'ERR_S3_SINK_SUSPENDED') {
+      process.stderr.write(
+        `s3-sink: suspended with ${formatBytes(sink.progress.bytesUploaded)} stored; ` +
+          'run the same command again to resume\n',
+      )
+      return INTERRUPTED
+    }
+    if (code === 'ERR_S3_SINK_ABORTED' && interrupted) {
+      process.stderr.write('s3-sink: interrupted; the upload was aborted\n')
+      return INTERRUPTED
+    }
+    if (checkpoint && code === 'ERR_S3_SINK_UPLOAD_NOT_FOUND') {
+      rmSync(checkpoint, { force: true })
+      process.stderr.write(`s3-sink: removed ${checkpoint}: the upload it names is gone; run again to start over\n`)
+    } else if (checkpoint && sink.uploadId && existsSync(checkpoint)) {
+      process.stderr.write(`s3-sink: the upload is kept; run the same command again to resume from ${checkpoint}\n`)
+    }
+    throw err
+  } finally {
+    process.off('SIGINT', onInterrupt)
+    process.off('SIGTERM', onInterrupt)
+  }
+  const seconds = (Date.now() - started) / 1000
+  const result = sink.result as NonNullable<S3Sink['result']>
+  if (checkpoint) rmSync(checkpoint, { force: true })
+  const rate = result.size / 2 ** 20 / Math.max(seconds, 0.001)
+  progress?.stop()
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        bucket: result.Bucket,
+        key: result.Key,
+        etag: result.ETag,
+        size: result.size,
+        parts: result.parts,
+        ...(result.uploadId ? { uploadId: result.uploadId } : {}),
+        ...(result.VersionId ? { versionId: result.VersionId } : {}),
+        ...(result.Location ? { location: result.Location } : {}),
+        resumedFrom: resume ? resume.bytesUploaded : 0,
+        seconds: Number(seconds.toFixed(3)),
+        mibPerSecond: Number(rate.toFixed(1)),
+      })}\n`,
+    )
+  } else {
+    process.stdout.write(`s3://${result.Bucket}/${result.Key}\t${result.size}\t${result.ETag ?? ''}\n`)
+  }
+  if (!values.quiet) {
+    const parts = result.parts === 0 ? 'one PutObject' : `${result.parts} parts`
+    process.stderr.write(
+      `stored s3://${result.Bucket}/${result.Key}: ${formatBytes(result.size)} in ${parts}, ` +
+        `${formatDuration(seconds * 1000)}, ${rate.toFixed(1)} MiB/s\n`,
+    )
+  }
+  return 0
+}
+
+async function stale(command: 'ls-incomplete' | 'abort-incomplete', args: string[], values: Values): Promise<number> {
+  const [target, ...rest] = args
+  if (target === undefined) throw new UsageError(`${command} needs s3://bucket[/prefix]`)
+  if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`)
+  const { bucket, key: prefix } = parseS3Url(target)
+  const client = makeClient(values)
+  const where = { Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) }
+  let uploads: Awaited<ReturnType<typeof listIncompleteUploads>>
+  if (command === 'ls-incomplete') {
+    uploads = await listIncompleteUploads(client, where)
+  } else {
+    if (values['older-than'] === undefined) throw new UsageError('abort-incomplete needs --older-than (e.g. 7d)')
+    const olderThan = parseDuration(values['older-than'])
+    uploads = await abortIncompleteUploads(client, { ...where, olderThan, dryRun: values['dry-run'] ?? false })
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(uploads)}\n`)
+  } else {
+    for (const u of uploads) {
+      const initiated = u.Initiated?.toISOString() ?? '-'
+      const age = formatDuration(u.ageMs)
+      process.stdout.write(`${initiated}\t${age}\t${u.parts}\t${u.size}\t${u.Key}\t${u.UploadId}\n`)
+    }
+  }
+  if (!values.quiet) {
+    const bytes = formatBytes(uploads.reduce((sum, u) => sum + u.size, 0))
+    const verb = command === 'ls-incomplete' ? 'incomplete' : values['dry-run'] ? 'would be aborted' : 'aborted'
+    process.stderr.write(`${uploads.length} upload${uploads.length === 1 ? '' : 's'} ${verb} (${bytes} in parts)\n`)
+  }
+  return 0
+}
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status
+  },
+  (err: unknown) => {
+    const debug = process.argv.includes('--debug')
+    if (err instanceof UsageError) {
+      process.stderr.write(`s3-sink: ${err.message}\nTry 's3-sink --help'.\n`)
+      process.exitCode = 2
+      return
+    }
+    const code = (err as { code?: string }).code ?? (err as { name?: string }).name ?? 'Error'
+    process.stderr.write(`s3-sink: ${code}: ${(err as Error).message ?? String(err)}\n`)
+    if (debug) process.stderr.write(`${(err as Error).stack ?? ''}\n`)
+    process.exitCode = 1
+  },
+)
