@@ -83,9 +83,7 @@ const result = JSON.parse(stdout)
 
 const stored = createHash('sha256')
 const object = await client.send(new GetObjectCommand({ Bucket, Key }))
-await pipeline(object.Body, async function* (source) {
-  for await (const chunk of source) stored.update(chunk)
-})
+for await (const chunk of object.Body) stored.update(chunk)
 const sentHash = sent.digest('hex')
 const storedHash = stored.digest('hex')
 const verified = sentHash === storedHash && result.size === bytes

@@ -1,0 +1,16 @@
+import { Upload } from '@aws-sdk/lib-storage'
+import type { Impl } from './types.js'
+
+/** @aws-sdk/lib-storage's Upload with the same part size and concurrency (its queueSize). */
+export const impl: Impl = {
+  async upload(client, target, c, source) {
+    const upload = new Upload({
+      client,
+      params: { Bucket: target.bucket, Key: c.key, Body: source },
+      partSize: c.partSize,
+      queueSize: c.concurrency,
+    })
+    await upload.done()
+    return {}
+  },
+}

@@ -1,0 +1,16 @@
+import { pipeline } from 'node:stream/promises'
+import { S3Sink } from 's3-sink'
+import type { Impl } from './types.js'
+
+export const impl: Impl = {
+  async upload(client, target, c, source) {
+    const sink = new S3Sink({
+      client,
+      params: { Bucket: target.bucket, Key: c.key },
+      partSize: c.partSize,
+      concurrency: c.concurrency,
+    })
+    await pipeline(source, sink)
+    return { peakBufferedBytes: sink.progress.peakBufferedBytes, parts: sink.result?.parts ?? 0 }
+  },
+}

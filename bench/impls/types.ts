@@ -1,0 +1,22 @@
+import type { Readable } from 'node:stream'
+import type { S3Client } from '@aws-sdk/client-s3'
+
+export interface BenchTarget {
+  endpoint: string
+  region: string
+  accessKeyId: string
+  secretAccessKey: string
+  bucket: string
+}
+
+export interface BenchCase {
+  bytes: number
+  partSize: number
+  concurrency: number
+  key: string
+}
+
+/** One way of uploading a stream; returns what it can tell about itself (e.g. peak buffered bytes). */
+export interface Impl {
+  upload(client: S3Client, target: BenchTarget, c: BenchCase, source: Readable): Promise<Record<string, number>>
+}

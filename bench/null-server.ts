@@ -1,0 +1,94 @@
+// An S3 endpoint that speaks just enough of the multipart protocol and throws bodies away, so that a benchmark
+// measures the client. Optionally models a link to a remote store: a delay before each answer and a
+// bandwidth cap per connection (bodies are read no faster than the cap).
+//
+// Run as its own process: `node --import tsx bench/null-server.ts [--latency MS] [--bandwidth BYTES_PER_S]`;
+// it prints `{"endpoint": ...}` once listening. GET /__stats answers the request counts since the last call.
+import { createHash, randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({
+  options: { latency: { type: 'string', default: '0' }, bandwidth: { type: 'string', default: '0' } },
+})
+const latency = Number(values.latency)
+const bandwidth = Number(values.bandwidth)
+
+let requests = 0
+let bytes = 0
+
+/** Reads and discards the body, no faster than `bandwidth` bytes per second when one is set. */
+function drain(req: IncomingMessage): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let received = 0
+    const started = Date.now()
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length
+      if (bandwidth <= 0) return
+      const wait = started + (received / bandwidth) * 1000 - Date.now()
+      if (wait > 1) {
+        req.pause()
+        setTimeout(() => req.resume(), wait)
+      }
+    })
+    req.on('end', () => resolve(received))
+    req.on('error', reject)
+  })
+}
+
+function xml(res: ServerResponse, body: string): void {
+  res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url ?? '/', 'http://null')
+  if (url.pathname === '/__stats') {
+    res.end(JSON.stringify({ requests, bytes }))
+    requests = 0
+    bytes = 0
+    return
+  }
+  requests++
+  const received = await drain(req)
+  bytes += received
+  if (latency > 0) await sleep(latency)
+  const [, bucket = '', ...rest] = url.pathname.split('/')
+  const key = decodeURIComponent(rest.join('/'))
+  const q = url.searchParams
+  const etag = `"${createHash('md5')
+    .update(`${key}${q.get('partNumber') ?? ''}${received}`)
+    .digest('hex')}"`
+  if (req.method === 'POST' && q.has('uploads')) {
+    return xml(
+      res,
+      `<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key>` +
+        `<UploadId>${randomUUID()}</UploadId></InitiateMultipartUploadResult>`,
+    )
+  }
+  if (req.method === 'POST' && q.has('uploadId')) {
+    return xml(
+      res,
+      `<CompleteMultipartUploadResult><Location>http://null/${bucket}/${key}</Location><Bucket>${bucket}</Bucket>` +
+        `<Key>${key}</Key><ETag>&quot;${randomUUID().replaceAll('-', '')}-1&quot;</ETag></CompleteMultipartUploadResult>`,
+    )
+  }
+  if (req.method === 'PUT') {
+    const echo = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name.startsWith('x-amz-checksum-')))
+    res.writeHead(200, { etag, 'content-length': 0, ...echo })
+    return res.end()
+  }
+  if (req.method === 'DELETE') {
+    res.writeHead(204)
+    return res.end()
+  }
+  res.writeHead(200, { 'content-length': 0 })
+  res.end()
+})
+server.keepAliveTimeout = 60_000
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo
+  process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${port}` })}\n`)
+})

@@ -1,0 +1,40 @@
+// One measured upload, in a process of its own so that CPU time and peak RSS belong to it alone.
+// Usage: node --import tsx bench/run-one.ts '<json: { impl, target, case }>'; prints one line of JSON.
+import { S3Client } from '@aws-sdk/client-s3'
+import type { BenchCase, BenchTarget, Impl } from './impls/types.js'
+import { benchSource } from './source.js'
+
+const {
+  impl: name,
+  target,
+  case: c,
+} = JSON.parse(process.argv[2] as string) as {
+  impl: string
+  target: BenchTarget
+  case: BenchCase
+}
+const { impl } = (await import(`./impls/${name}.js`)) as { impl: Impl }
+const client = new S3Client({
+  endpoint: target.endpoint,
+  region: target.region,
+  forcePathStyle: true,
+  credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
+  // The SDK's warning about streamed requests it cannot retry is noise here.
+  logger: { debug() {}, info() {}, warn() {}, error() {} },
+})
+const rssBefore = process.memoryUsage().rss
+const cpu = process.cpuUsage()
+const started = performance.now()
+const extra = await impl.upload(client, target, c, benchSource(c.bytes))
+const seconds = (performance.now() - started) / 1000
+const used = process.cpuUsage(cpu)
+client.destroy()
+process.stdout.write(
+  `${JSON.stringify({
+    seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    peakRss: process.resourceUsage().maxRSS * 1024,
+    rssBefore,
+    ...extra,
+  })}\n`,
+)
