@@ -1,0 +1,281 @@
+// The benchmark: s3-sink against @aws-sdk/lib-storage and raw HTTP PUTs (the physical limit here), over part
+// sizes and concurrencies, on three endpoints — a null endpoint on loopback (the client is what is measured),
+// the same behind a modelled WAN link (latency and a per-connection bandwidth cap), and the local Swift store.
+//
+// Every upload runs in a process of its own (CPU time and peak RSS are its alone); implementations are
+// interleaved (A B C A B C …) so that a noisy machine slows them alike, and ratios are taken within each
+// round before their median. Writes bench/results/latest.{md,json,svg}.
+//
+//   npm run bench [-- --bytes 512MiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8 --endpoints null,wan,store]
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { type ChartPanel, type Measurement, markdownTable, median, svgChart } from '../cli/report.js'
+import { parseSize } from '../cli/units.js'
+import type { BenchCase, BenchTarget } from './impls/types.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const MIB = 2 ** 20
+const GIB = 2 ** 30
+
+const { values } = parseArgs({
+  options: {
+    bytes: { type: 'string', default: '512MiB' },
+    'wan-bytes': { type: 'string', default: '128MiB' },
+    runs: { type: 'string', default: '3' },
+    sizes: { type: 'string', default: '5,8,16,64' },
+    concurrency: { type: 'string', default: '1,4,8' },
+    endpoints: { type: 'string', default: 'null,wan,store' },
+    latency: { type: 'string', default: '30' },
+    bandwidth: { type: 'string', default: '40MiB' },
+    out: { type: 'string', default: join(here, 'results') },
+  },
+})
+const runs = Number(values.runs)
+const sizes = values.sizes.split(',').map((s) => Number(s) * MIB)
+const concurrencies = values.concurrency.split(',').map(Number)
+const endpoints = values.endpoints.split(',')
+/** The configuration every implementation runs at, for the ratios. */
+const REFERENCE = { partSize: 8 * MIB, concurrency: 4 }
+
+interface Run {
+  impl: string
+  endpoint: string
+  round: number
+  case: BenchCase
+  seconds: number
+  cpuSeconds: number
+  peakRss: number
+  requests?: number
+  peakBufferedBytes?: number
+}
+
+/** Starts the null endpoint in a process of its own; resolves with its address. */
+async function startNullServer(args: string[]): Promise<{ endpoint: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(here, 'null-server.ts'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const line = await new Promise<string>((resolve, reject) => {
+    proc.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString()))
+    proc.once('exit', () => reject(new Error('the null endpoint did not start')))
+  })
+  return { endpoint: (JSON.parse(line) as { endpoint: string }).endpoint, proc }
+}
+
+function runOne(
+  impl: string,
+  target: BenchTarget,
+  c: BenchCase,
+): Promise<Omit<Run, 'impl' | 'endpoint' | 'round' | 'case'>> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'run-one.ts'), JSON.stringify({ impl, target, case: c })],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+    )
+    let out = ''
+    let err = ''
+    proc.stdout.on('data', (chunk) => {
+      out += chunk
+    })
+    proc.stderr.on('data', (chunk) => {
+      err += chunk
+    })
+    proc.on('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(out))
+      else reject(new Error(`${impl} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' ')}`))
+    })
+  })
+}
+
+async function stats(endpoint: string): Promise<number | undefined> {
+  try {
+    const answer = (await (await fetch(`${endpoint}/__stats`)).json()) as { requests: number }
+    return answer.requests
+  } catch {
+    return undefined
+  }
+}
+
+/** The cases of one endpoint: s3-sink over the whole grid, the references at each part size with concurrency 4. */
+function casesFor(bytes: number): { impl: string; c: BenchCase }[] {
+  const cases: { impl: string; c: BenchCase }[] = []
+  for (const partSize of sizes) {
+    for (const concurrency of concurrencies) {
+      cases.push({ impl: 's3-sink', c: { bytes, partSize, concurrency, key: '' } })
+    }
+    for (const impl of ['lib-storage', 'raw-http']) {
+      cases.push({ impl, c: { bytes, partSize, concurrency: REFERENCE.concurrency, key: '' } })
+    }
+  }
+  return cases
+}
+
+async function measure(name: string, target: BenchTarget, cases: { impl: string; c: BenchCase }[], counts: boolean) {
+  const results: Run[] = []
+  for (let round = 1; round <= runs; round++) {
+    for (const [i, { impl, c }] of cases.entries()) {
+      const key = `bench/${name}/${impl}-${c.partSize / MIB}-${c.concurrency}-${round}-${i}`
+      if (counts) await stats(target.endpoint)
+      const run = await runOne(impl, target, { ...c, key })
+      const requests = counts ? await stats(target.endpoint) : undefined
+      results.push({ impl, endpoint: name, round, case: c, ...run, ...(requests === undefined ? {} : { requests }) })
+      const rate = c.bytes / MIB / run.seconds
+      process.stderr.write(
+        `${name} round ${round}/${runs}  ${impl.padEnd(11)} ${String(c.partSize / MIB).padStart(3)} MiB ×${c.concurrency}  ` +
+          `${rate.toFixed(1).padStart(7)} MiB/s  ${((run.cpuSeconds / c.bytes) * GIB).toFixed(2)} CPU-s/GiB\n`,
+      )
+    }
+  }
+  return results
+}
+
+function summarize(results: Run[]): Measurement[] {
+  const groups = new Map<string, Run[]>()
+  for (const r of results) {
+    const key = `${r.impl}|${r.case.partSize}|${r.case.concurrency}`
+    groups.set(key, [...(groups.get(key) ?? []), r])
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0] as Run
+    const requests = group.map((r) => r.requests).filter((n): n is number => n !== undefined)
+    const buffered = group.map((r) => r.peakBufferedBytes).filter((n): n is number => n !== undefined)
+    return {
+      impl: first.impl,
+      partSize: first.case.partSize,
+      concurrency: first.case.concurrency,
+      bytes: first.case.bytes,
+      mibPerSecond: median(group.map((r) => first.case.bytes / MIB / r.seconds)),
+      cpuSecondsPerGiB: median(group.map((r) => (r.cpuSeconds / r.case.bytes) * GIB)),
+      peakRssMiB: median(group.map((r) => r.peakRss / MIB)),
+      requests: requests.length ? median(requests) : undefined,
+      peakBufferedMiB: buffered.length ? median(buffered) / MIB : undefined,
+      runs: group.length,
+    }
+  })
+}
+
+/** s3-sink's throughput over each reference's, within each round at the same configuration; then the median. */
+function ratios(results: Run[]): { partSize: number; reference: string; ratio: number }[] {
+  const out: { partSize: number; reference: string; ratio: number }[] = []
+  for (const partSize of sizes) {
+    for (const reference of ['lib-storage', 'raw-http']) {
+      const perRound: number[] = []
+      for (let round = 1; round <= runs; round++) {
+        const at = (impl: string) =>
+          results.find(
+            (r) =>
+              r.impl === impl &&
+              r.round === round &&
+              r.case.partSize === partSize &&
+              r.case.concurrency === REFERENCE.concurrency,
+          )
+        const mine = at('s3-sink')
+        const theirs = at(reference)
+        if (mine && theirs) perRound.push(theirs.seconds / mine.seconds)
+      }
+      if (perRound.length) out.push({ partSize, reference, ratio: median(perRound) })
+    }
+  }
+  return out
+}
+
+function machine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU'
+  let kernel = ''
+  try {
+    kernel = execFileSync('uname', ['-r']).toString().trim()
+  } catch {}
+  return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / GIB)} GiB, Linux ${kernel}, Node ${process.version}`
+}
+
+const bytes = parseSize(values.bytes)
+const wanBytes = parseSize(values['wan-bytes'])
+const all: Run[] = []
+const sections: string[] = []
+const panels: ChartPanel[] = []
+const servers: ChildProcess[] = []
+const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' }
+try {
+  for (const name of endpoints) {
+    let target: BenchTarget
+    let counts = true
+    let title: string
+    let endpointBytes = bytes
+    let cases: { impl: string; c: BenchCase }[]
+    if (name === 'null' || name === 'wan') {
+      const args =
+        name === 'wan' ? ['--latency', values.latency, '--bandwidth', String(parseSize(values.bandwidth))] : []
+      const server = await startNullServer(args)
+      servers.push(server.proc)
+      target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+      if (name === 'wan') endpointBytes = wanBytes
+      title =
+        name === 'null'
+          ? `null endpoint on loopback, ${endpointBytes / MIB} MiB`
+          : `modelled WAN: ${values.latency} ms, ${values.bandwidth}/s per connection, ${endpointBytes / MIB} MiB`
+      cases = casesFor(endpointBytes)
+    } else if (name === 'store') {
+      if (!process.env.S3_ENDPOINT) throw new Error('the store endpoint needs S3_ENDPOINT: run `npm run bench`')
+      target = {
+        endpoint: process.env.S3_ENDPOINT,
+        region: process.env.S3_REGION ?? 'us-east-1',
+        accessKeyId: process.env.S3_ACCESS_KEY_ID ?? '',
+        secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? '',
+        bucket: 's3-sink-bench',
+      }
+      const client = new S3Client({
+        endpoint: target.endpoint,
+        region: target.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
+      })
+      await client.send(new CreateBucketCommand({ Bucket: target.bucket })).catch(() => {})
+      counts = false
+      endpointBytes = Math.min(bytes, 256 * MIB)
+      title = `local OpenStack Swift (s3api), ${endpointBytes / MIB} MiB`
+      cases = ['s3-sink', 'lib-storage', 'raw-http'].map((impl) => ({
+        impl,
+        c: { bytes: endpointBytes, ...REFERENCE, key: '' },
+      }))
+    } else {
+      throw new Error(`unknown endpoint ${name}: use null, wan, store`)
+    }
+    const results = await measure(name, target, cases, counts)
+    all.push(...results)
+    const rows = summarize(results)
+    const table = markdownTable(
+      [...rows].sort(
+        (a, b) => a.impl.localeCompare(b.impl) || a.partSize - b.partSize || a.concurrency - b.concurrency,
+      ),
+    )
+    const ratioRows = ratios(results).map(
+      (r) => `| ${r.partSize / MIB} MiB × ${REFERENCE.concurrency} | ${r.reference} | ${r.ratio.toFixed(2)}× |`,
+    )
+    sections.push(
+      `### ${title}\n\n${table}\n\ns3-sink's throughput over the reference's, median of the per-round ratios:\n\n` +
+        `| configuration | reference | s3-sink ÷ reference |\n| --- | --- | ---: |\n${ratioRows.join('\n')}`,
+    )
+    if (name !== 'store')
+      panels.push({ title: name === 'null' ? 'null endpoint (loopback)' : 'modelled WAN link', rows })
+  }
+} finally {
+  for (const proc of servers) proc.kill()
+}
+
+const when = new Date().toISOString().slice(0, 16).replace('T', ' ')
+const about = `${machine()}; ${runs} rounds, medians; ${when} UTC`
+mkdirSync(values.out, { recursive: true })
+writeFileSync(join(values.out, 'latest.json'), `${JSON.stringify({ machine: machine(), when, runs: all }, null, 1)}\n`)
+writeFileSync(
+  join(values.out, 'latest.md'),
+  `## Benchmark\n\n${about}. Each upload ran in a process of its own; implementations interleaved; the source ` +
+    'hands out 64 KiB chunks that cost nothing to make.\n\n![throughput against part size](latest.svg)\n\n' +
+    `${sections.join('\n\n')}\n`,
+)
+if (panels.length) writeFileSync(join(values.out, 'latest.svg'), svgChart(panels, about))
+process.stderr.write(`\nwrote ${join(values.out, 'latest.md')}, latest.json and latest.svg\n`)
