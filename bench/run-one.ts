@@ -1,8 +1,8 @@
 // One measured upload, in a process of its own so that CPU time and peak RSS belong to it alone.
 // Usage: node --import tsx bench/run-one.ts '<json: { impl, target, case }>'; prints one line of JSON.
 import { S3Client } from '@aws-sdk/client-s3'
+import { benchSource } from '../cli/bench-source.js'
 import type { BenchCase, BenchTarget, Impl } from './impls/types.js'
-import { benchSource } from './source.js'
 
 const {
   impl: name,

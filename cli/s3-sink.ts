@@ -14,12 +14,14 @@ import {
   S3Sink,
   type S3SinkError,
 } from 's3-sink'
+import { bench } from './bench.js'
 import { ProgressLine } from './progress.js'
 import { formatBytes, formatDuration, parseDuration, parseS3Url, parseSize, UsageError } from './units.js'
 
 const USAGE = `usage: s3-sink [options] s3://bucket/key          upload stdin (or --file) to the object
        s3-sink ls-incomplete s3://bucket[/prefix]      list incomplete multipart uploads
        s3-sink abort-incomplete s3://bucket[/prefix] --older-than 7d [--dry-run]
+       s3-sink bench s3://bucket[/prefix] [--sizes 5,8,16,64] [--concurrency 1,4,8] [--bytes 256MiB]
 
 upload options:
   --file PATH            read PATH instead of stdin
@@ -39,6 +41,12 @@ connection:
   --endpoint URL         an S3-compatible endpoint (default: AWS, or AWS_ENDPOINT_URL)
   --region REGION        the region (default: the SDK's chain: AWS_REGION, profile)
   --path-style           address buckets as https://host/bucket (most S3-compatible stores)
+ bench options (the part size × concurrency sweep against your endpoint; deletes what it uploads):
+  --sizes LIST           part sizes in MiB (default 5,8,16,64)
+  --concurrency LIST     with bench, a list (default 1,4,8)
+  --bytes SIZE           bytes per upload (default 256MiB)
+  --runs N               uploads per configuration, the median is reported (default 1)
+  --chart FILE           where to write the SVG chart (default s3-sink-bench.svg)
 other:
   --debug                print stack traces
   --help                 this text
@@ -63,6 +71,10 @@ const OPTIONS = {
   'path-style': { type: 'boolean' },
   'older-than': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  sizes: { type: 'string' },
+  bytes: { type: 'string' },
+  runs: { type: 'string' },
+  chart: { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -86,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const [first, ...rest] = positionals
   if (first === 'ls-incomplete' || first === 'abort-incomplete') return stale(first, rest, values)
+  if (first === 'bench') return benchCommand(rest, values)
   if (first === undefined) throw new UsageError('missing the s3://bucket/key to upload to')
   if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`)
   return uploadCommand(first, values)
@@ -114,7 +127,7 @@ function makeClient(values: Values): S3Client {
   return new S3Client(config)
 }
 
-function integerOption(values: Values, name: 'concurrency' | 'max-parts'): number | undefined {
+function integerOption(values: Values, name: 'concurrency' | 'max-parts' | 'runs'): number | undefined {
   const text = values[name]
   if (text === undefined) return undefined
   if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(text)}`)
@@ -284,6 +297,37 @@ async function uploadCommand(target: string, values: Values): Promise<number> {
         `${formatDuration(seconds * 1000)}, ${rate.toFixed(1)} MiB/s\n`,
     )
   }
+  return 0
+}
+
+function numberList(text: string, name: string): number[] {
+  const items = text.split(',').map((item) => item.trim())
+  if (items.some((item) => !/^\d+$/.test(item) || Number(item) === 0)) {
+    throw new UsageError(`--${name} takes a comma-separated list of whole numbers, got ${JSON.stringify(text)}`)
+  }
+  return items.map(Number)
+}
+
+async function benchCommand(args: string[], values: Values): Promise<number> {
+  const [target, ...rest] = args
+  if (target === undefined) throw new UsageError('bench needs s3://bucket[/prefix]')
+  if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`)
+  const { bucket, key: prefix } = parseS3Url(target)
+  const sizes = numberList(values.sizes ?? '5,8,16,64', 'sizes').map((mib) => mib * 2 ** 20)
+  for (const size of sizes) {
+    if (size < 5 * 2 ** 20 || size > 5 * 2 ** 30) throw new UsageError(`--sizes: ${size / 2 ** 20} is not 5..5120 MiB`)
+  }
+  await bench(makeClient(values), {
+    bucket,
+    prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
+    sizes,
+    concurrencies: numberList(values.concurrency ?? '1,4,8', 'concurrency'),
+    bytes: parseSize(values.bytes ?? '256MiB'),
+    runs: integerOption(values, 'runs') ?? 1,
+    chart: values.chart ?? 's3-sink-bench.svg',
+    quiet: values.quiet ?? false,
+  })
+  if (!values.quiet) process.stderr.write(`wrote ${values.chart ?? 's3-sink-bench.svg'}\n`)
   return 0
 }
 
