@@ -53,7 +53,8 @@ export async function listIncompleteUploads(
         Key: upload.Key,
         UploadId: upload.UploadId,
         Initiated: upload.Initiated,
-        ageMs: upload.Initiated ? Date.now() - upload.Initiated.getTime() : 0,
+        // Stores give Initiated to the second, and their clock is not ours: never a negative age.
+        ageMs: upload.Initiated ? Math.max(0, Date.now() - upload.Initiated.getTime()) : 0,
         parts,
         size,
       })
