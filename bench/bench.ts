@@ -6,7 +6,7 @@
 // interleaved (A B C A B C …) so that a noisy machine slows them alike, and ratios are taken within each
 // round before their median. Writes bench/results/latest.{md,json,svg}.
 //
-//   npm run bench [-- --bytes 512MiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8 --endpoints null,wan,store]
+//   npm run bench [-- --bytes 512MiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8 --endpoints null,wan,store,memory]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -29,7 +29,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     sizes: { type: 'string', default: '5,8,16,64' },
     concurrency: { type: 'string', default: '1,4,8' },
-    endpoints: { type: 'string', default: 'null,wan,store' },
+    endpoints: { type: 'string', default: 'null,wan,store,memory' },
+    'memory-bytes': { type: 'string', default: '4GiB' },
     latency: { type: 'string', default: '30' },
     bandwidth: { type: 'string', default: '40MiB' },
     out: { type: 'string', default: join(here, 'results') },
@@ -50,6 +51,7 @@ interface Run {
   seconds: number
   cpuSeconds: number
   peakRss: number
+  rssBefore: number
   requests?: number
   peakBufferedBytes?: number
 }
@@ -115,9 +117,15 @@ function casesFor(bytes: number): { impl: string; c: BenchCase }[] {
   return cases
 }
 
-async function measure(name: string, target: BenchTarget, cases: { impl: string; c: BenchCase }[], counts: boolean) {
+async function measure(
+  name: string,
+  target: BenchTarget,
+  cases: { impl: string; c: BenchCase }[],
+  counts: boolean,
+  rounds = runs,
+) {
   const results: Run[] = []
-  for (let round = 1; round <= runs; round++) {
+  for (let round = 1; round <= rounds; round++) {
     for (const [i, { impl, c }] of cases.entries()) {
       const key = `bench/${name}/${impl}-${c.partSize / MIB}-${c.concurrency}-${round}-${i}`
       if (counts) await stats(target.endpoint)
@@ -126,7 +134,7 @@ async function measure(name: string, target: BenchTarget, cases: { impl: string;
       results.push({ impl, endpoint: name, round, case: c, ...run, ...(requests === undefined ? {} : { requests }) })
       const rate = c.bytes / MIB / run.seconds
       process.stderr.write(
-        `${name} round ${round}/${runs}  ${impl.padEnd(11)} ${String(c.partSize / MIB).padStart(3)} MiB ×${c.concurrency}  ` +
+        `${name} round ${round}/${rounds}  ${impl.padEnd(11)} ${String(c.partSize / MIB).padStart(3)} MiB ×${c.concurrency}  ` +
           `${rate.toFixed(1).padStart(7)} MiB/s  ${((run.cpuSeconds / c.bytes) * GIB).toFixed(2)} CPU-s/GiB\n`,
       )
     }
@@ -152,6 +160,7 @@ function summarize(results: Run[]): Measurement[] {
       mibPerSecond: median(group.map((r) => first.case.bytes / MIB / r.seconds)),
       cpuSecondsPerGiB: median(group.map((r) => (r.cpuSeconds / r.case.bytes) * GIB)),
       peakRssMiB: median(group.map((r) => r.peakRss / MIB)),
+      startRssMiB: median(group.map((r) => r.rssBefore / MIB)),
       requests: requests.length ? median(requests) : undefined,
       peakBufferedMiB: buffered.length ? median(buffered) / MIB : undefined,
       runs: group.length,
@@ -242,10 +251,22 @@ try {
         impl,
         c: { bytes: endpointBytes, ...REFERENCE, key: '' },
       }))
+    } else if (name === 'memory') {
+      // Peak RSS for a long stream whose chunks are fresh memory, as a file's are: what each client keeps.
+      const server = await startNullServer([])
+      servers.push(server.proc)
+      target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+      endpointBytes = parseSize(values['memory-bytes'])
+      title = `memory: ${endpointBytes / GIB} GiB of fresh 64 KiB chunks, null endpoint`
+      cases = ['s3-sink', 'lib-storage', 'raw-http'].map((impl) => ({
+        impl,
+        c: { bytes: endpointBytes, ...REFERENCE, key: '', fresh: true },
+      }))
     } else {
-      throw new Error(`unknown endpoint ${name}: use null, wan, store`)
+      throw new Error(`unknown endpoint ${name}: use null, wan, store, memory`)
     }
-    const results = await measure(name, target, cases, counts)
+    // One round of the memory run: peak RSS barely varies, and 4 GiB per upload is long.
+    const results = await measure(name, target, cases, counts, name === 'memory' ? 1 : runs)
     all.push(...results)
     const rows = summarize(results)
     const table = markdownTable(

@@ -33,7 +33,7 @@ await impl.upload(
 const rssBefore = process.memoryUsage().rss
 const cpu = process.cpuUsage()
 const started = performance.now()
-const extra = await impl.upload(client, target, c, benchSource(c.bytes))
+const extra = await impl.upload(client, target, c, benchSource(c.bytes, { fresh: c.fresh ?? false }))
 const seconds = (performance.now() - started) / 1000
 const used = process.cpuUsage(cpu)
 client.destroy()

@@ -18,8 +18,11 @@ const CHUNKS = Array.from({ length: 64 }, (_, i) => {
   return chunk
 })
 
-/** `bytes` bytes in 64 KiB chunks, as fs.createReadStream gives them. */
-export function benchSource(bytes: number): Readable {
+/**
+ * `bytes` bytes in 64 KiB chunks, as fs.createReadStream gives them. With `fresh`, every chunk is new memory,
+ * written once (as a file read writes it), so that what a sink keeps shows in its RSS: for memory runs.
+ */
+export function benchSource(bytes: number, { fresh = false } = {}): Readable {
   let left = bytes
   let next = 0
   return new Readable({
@@ -32,6 +35,12 @@ export function benchSource(bytes: number): Readable {
       const chunk = CHUNKS[next++ % CHUNKS.length] as Buffer
       const n = Math.min(CHUNK, left)
       left -= n
+      if (fresh) {
+        const copy = Buffer.allocUnsafe(n)
+        chunk.copy(copy, 0, 0, n)
+        this.push(copy)
+        return
+      }
       this.push(n === CHUNK ? chunk : chunk.subarray(0, n))
     },
   })

@@ -14,6 +14,8 @@ export interface BenchCase {
   partSize: number
   concurrency: number
   key: string
+  /** A source of fresh memory per chunk, so that RSS shows what the client keeps (memory runs). */
+  fresh?: boolean
 }
 
 /** One way of uploading a stream; returns what it can tell about itself (e.g. peak buffered bytes). */
