@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { ResumeState } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { collect, connection, runCli, startCli } from './fixtures/cli.js'
@@ -13,6 +13,23 @@ import { incompleteUploads, MiB, readObject } from './fixtures/store.js'
 const { Bucket, client } = await bucketFor(t, 'cli-resume')
 const dir = mkdtempSync(join(tmpdir(), 's3-sink-cli-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+
+/** A proxy that slows every part down, so that a run can be stopped half-way; and the upload arguments. */
+async function slowUpload(t: Test, Key: string, file: string) {
+  const proxy = await startFaultProxy((r) => (r.operation === 'UploadPart' ? { kind: 'delay', ms: 200 } : undefined))
+  t.teardown(() => proxy.close())
+  const args = [
+    `s3://${Bucket}/${Key}`,
+    ...connection(proxy.endpoint),
+    '--file',
+    file,
+    '--part-size',
+    '5MiB',
+    '--concurrency',
+    '1',
+  ]
+  return { proxy, args }
+}
 
 async function waitForParts(file: string, parts: number): Promise<ResumeState> {
   for (let waited = 0; waited < 60_000; waited += 50) {
@@ -30,26 +47,13 @@ for (const [how, signal] of [
   ['interrupted with SIGINT', 'SIGINT'],
 ] as const) {
   t.test(`--checkpoint: a run ${how} is resumed by running the same command again`, async (t) => {
-    const proxy = await startFaultProxy((r) => (r.operation === 'UploadPart' ? { kind: 'delay', ms: 200 } : undefined))
-    t.teardown(() => proxy.close())
     const data = pseudoRandomBytes(41 * MiB, signal.length)
     const file = join(dir, `${signal}.bin`)
     writeFileSync(file, data)
     const checkpoint = join(dir, `${signal}.checkpoint.json`)
     const Key = `resumed-${signal}`
-    const args = [
-      `s3://${Bucket}/${Key}`,
-      ...connection(proxy.endpoint),
-      '--file',
-      file,
-      '--part-size',
-      '5MiB',
-      '--concurrency',
-      '1',
-      '--checkpoint',
-      checkpoint,
-      '--json',
-    ]
+    const { args: upload } = await slowUpload(t, Key, file)
+    const args = [...upload, '--checkpoint', checkpoint, '--json']
     const first = startCli(args)
     const firstRun = collect(first)
     const state = await waitForParts(checkpoint, 2)
@@ -74,6 +78,24 @@ for (const [how, signal] of [
     t.same(await incompleteUploads(client, Bucket, Key), [])
   })
 }
+
+t.test('without --checkpoint, SIGINT aborts the upload: exit 130, nothing left', async (t) => {
+  const file = join(dir, 'interrupted.bin')
+  writeFileSync(file, pseudoRandomBytes(31 * MiB, 99))
+  const Key = 'interrupted'
+  const { proxy, args } = await slowUpload(t, Key, file)
+  const child = startCli(args)
+  const run = collect(child)
+  // Interrupt once the multipart upload exists and a part is on its way.
+  for (let waited = 0; waited < 30_000 && !proxy.seen.some((r) => r.operation === 'UploadPart'); waited += 20) {
+    await sleep(20)
+  }
+  child.kill('SIGINT')
+  const result = await run
+  t.equal(result.status, 130)
+  t.match(result.stderr, /interrupted; the upload was aborted/)
+  t.same(await incompleteUploads(client, Bucket, Key), [], 'the upload was aborted')
+})
 
 t.test('ls-incomplete lists a left upload; abort-incomplete removes it', async (t) => {
   const { CreateMultipartUploadCommand } = await import('@aws-sdk/client-s3')
