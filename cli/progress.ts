@@ -47,7 +47,8 @@ export class ProgressLine {
       this.#out.write(`${line}\n`)
       return
     }
-    const fitted = line.slice(0, Math.max(20, (this.#out.columns ?? 100) - 1))
+    // A terminal of unknown width (columns 0, as under some pseudo-terminals) is taken as 100 wide.
+    const fitted = line.slice(0, Math.max(20, (this.#out.columns || 100) - 1))
     this.#width = Math.max(this.#width, fitted.length)
     this.#out.write(`\r${fitted.padEnd(this.#width)}`)
   }
