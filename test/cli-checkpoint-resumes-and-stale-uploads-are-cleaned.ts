@@ -2,34 +2,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import type { ResumeState } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
-import { collect, connection, runCli, startCli } from './fixtures/cli.js'
-import { startFaultProxy } from './fixtures/fault-proxy.js'
+import { collect, connection, runCli, slowUpload, startCli } from './fixtures/cli.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
 import { incompleteUploads, MiB, readObject } from './fixtures/store.js'
 
 const { Bucket, client } = await bucketFor(t, 'cli-resume')
 const dir = mkdtempSync(join(tmpdir(), 's3-sink-cli-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-
-/** A proxy that slows every part down, so that a run can be stopped half-way; and the upload arguments. */
-async function slowUpload(t: Test, Key: string, file: string) {
-  const proxy = await startFaultProxy((r) => (r.operation === 'UploadPart' ? { kind: 'delay', ms: 200 } : undefined))
-  t.teardown(() => proxy.close())
-  const args = [
-    `s3://${Bucket}/${Key}`,
-    ...connection(proxy.endpoint),
-    '--file',
-    file,
-    '--part-size',
-    '5MiB',
-    '--concurrency',
-    '1',
-  ]
-  return { proxy, args }
-}
 
 async function waitForParts(file: string, parts: number): Promise<ResumeState> {
   for (let waited = 0; waited < 60_000; waited += 50) {
@@ -52,7 +34,7 @@ for (const [how, signal] of [
     writeFileSync(file, data)
     const checkpoint = join(dir, `${signal}.checkpoint.json`)
     const Key = `resumed-${signal}`
-    const { args: upload } = await slowUpload(t, Key, file)
+    const { args: upload } = await slowUpload(t, Bucket, Key, file)
     const args = [...upload, '--checkpoint', checkpoint, '--json']
     const first = startCli(args)
     const firstRun = collect(first)
@@ -83,7 +65,7 @@ t.test('without --checkpoint, SIGINT aborts the upload: exit 130, nothing left',
   const file = join(dir, 'interrupted.bin')
   writeFileSync(file, pseudoRandomBytes(31 * MiB, 99))
   const Key = 'interrupted'
-  const { proxy, args } = await slowUpload(t, Key, file)
+  const { proxy, args } = await slowUpload(t, Bucket, Key, file)
   const child = startCli(args)
   const run = collect(child)
   // Interrupt once the multipart upload exists and a part is on its way.

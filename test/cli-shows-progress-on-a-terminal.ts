@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { bucketFor } from './fixtures/bucket.js'
-import { CLI, cliEnv, connection } from './fixtures/cli.js'
-import { startFaultProxy } from './fixtures/fault-proxy.js'
+import { CLI, cliEnv, slowUpload } from './fixtures/cli.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
 import { MiB, readObject } from './fixtures/store.js'
 
@@ -23,24 +22,14 @@ function onTerminal(args: string[]): Promise<{ status: number | null; screen: st
 }
 
 t.test('on a terminal, a progress line with percent and ETA is redrawn, then the summary', async (t) => {
-  const proxy = await startFaultProxy((r) => (r.operation === 'UploadPart' ? { kind: 'delay', ms: 300 } : undefined))
-  t.teardown(() => proxy.close())
   const dir = mkdtempSync(join(tmpdir(), 's3-sink-tty-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'data.bin')
   const data = pseudoRandomBytes(16 * MiB, 111)
   writeFileSync(file, data)
 
-  const run = await onTerminal([
-    `s3://${Bucket}/tty`,
-    ...connection(proxy.endpoint),
-    '--file',
-    file,
-    '--part-size',
-    '5MiB',
-    '--concurrency',
-    '1',
-  ])
+  const { args } = await slowUpload(t, Bucket, 'tty', file)
+  const run = await onTerminal(args)
   t.equal(run.status, 0, 'exit 0')
   const redraws = run.screen.split('\r').filter((line) => /sent {2}.* stored/.test(line))
   t.ok(redraws.length >= 3, `the line was redrawn ${redraws.length} times`)
