@@ -10,4 +10,4 @@ export {
   type ListIncompleteOptions,
   listIncompleteUploads,
 } from './stale-uploads.js'
-export type { PartInfo, ProgressInfo, ResumeState, S3SinkResult, StoredPart } from './types.js'
+export type { PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'

@@ -8,21 +8,13 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
-import type { ChecksumAlgorithm, S3SinkParams } from './options.js'
+import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
 import type { StoredPart } from './types.js'
 
 /** Fields of PutObject's input that CreateMultipartUpload has no place for; they go to Complete or nowhere. */
 const NOT_FOR_CREATE = ['IfMatch', 'IfNoneMatch', 'WriteOffsetBytes'] as const
-/** Fields Complete must repeat: conditional writes, SSE-C keys, requester pays, owner check. */
-const FOR_COMPLETE = [
-  'IfMatch',
-  'IfNoneMatch',
-  'SSECustomerAlgorithm',
-  'SSECustomerKey',
-  'SSECustomerKeyMD5',
-  'RequestPayer',
-  'ExpectedBucketOwner',
-] as const
+/** Fields Complete must repeat: conditional writes, and what every request repeats. */
+const FOR_COMPLETE = ['IfMatch', 'IfNoneMatch', ...REQUEST_FIELDS] as const
 const FOR_ABORT = ['RequestPayer', 'ExpectedBucketOwner'] as const
 
 /**
@@ -78,7 +70,7 @@ export class MultipartUpload {
     }))
     const output = await this.#client.send(
       new CompleteMultipartUploadCommand({
-        ...this.#pick(FOR_COMPLETE),
+        ...pickFields(this.#params, FOR_COMPLETE),
         Bucket: this.#params.Bucket,
         Key: this.#params.Key,
         UploadId: uploadId,
@@ -90,13 +82,7 @@ export class MultipartUpload {
       // Ceph RGW answers Complete with an empty ETag (a known bug); HeadObject has the right one.
       const head = await this.#client.send(
         new HeadObjectCommand({
-          ...this.#pick([
-            'SSECustomerAlgorithm',
-            'SSECustomerKey',
-            'SSECustomerKeyMD5',
-            'RequestPayer',
-            'ExpectedBucketOwner',
-          ]),
+          ...pickFields(this.#params, REQUEST_FIELDS),
           Bucket: this.#params.Bucket,
           Key: this.#params.Key,
           ...(output.VersionId ? { VersionId: output.VersionId } : {}),
@@ -118,16 +104,11 @@ export class MultipartUpload {
     }
     await this.#client.send(
       new AbortMultipartUploadCommand({
-        ...this.#pick(FOR_ABORT),
+        ...pickFields(this.#params, FOR_ABORT),
         Bucket: this.#params.Bucket,
         Key: this.#params.Key,
         UploadId: uploadId,
       } as never),
     )
-  }
-
-  #pick(fields: readonly string[]): Record<string, unknown> {
-    const params = this.#params as Record<string, unknown>
-    return Object.fromEntries(fields.filter((f) => params[f] !== undefined).map((f) => [f, params[f]]))
   }
 }

@@ -121,6 +121,24 @@ export interface S3SinkOptions {
   highWaterMark?: number
 }
 
+/**
+ * Fields of the object's params that every request about it must repeat, not only the one that creates it:
+ * SSE-C keys, requester pays, the bucket-owner check.
+ */
+export const REQUEST_FIELDS = [
+  'SSECustomerAlgorithm',
+  'SSECustomerKey',
+  'SSECustomerKeyMD5',
+  'RequestPayer',
+  'ExpectedBucketOwner',
+] as const
+
+/** The given fields of `params` that are set. */
+export function pickFields(params: S3SinkParams, fields: readonly string[]): Record<string, unknown> {
+  const all = params as Record<string, unknown>
+  return Object.fromEntries(fields.filter((f) => all[f] !== undefined).map((f) => [f, all[f]]))
+}
+
 /** Options after checking, with every default applied. */
 export interface ResolvedOptions {
   client: S3Client
@@ -325,7 +343,7 @@ function show(value: unknown): string {
 }
 
 /** `5 MiB`, `5 GiB`, `8388608` → human units when the number is a whole count of them. */
-export function sizeName(bytes: number): string {
+function sizeName(bytes: number): string {
   for (const [unit, size] of [
     ['TiB', 2 ** 40],
     ['GiB', 2 ** 30],

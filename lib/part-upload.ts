@@ -7,18 +7,9 @@ import {
 } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
 import { S3SinkError } from './errors.js'
-import type { ChecksumAlgorithm, S3SinkParams } from './options.js'
+import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
 import { PartBody } from './part-body.js'
 import type { Part } from './part-buffer.js'
-
-/** Fields of the object's params that UploadPart must repeat (SSE-C keys, requester pays, owner check). */
-const PART_FIELDS = [
-  'SSECustomerAlgorithm',
-  'SSECustomerKey',
-  'SSECustomerKeyMD5',
-  'RequestPayer',
-  'ExpectedBucketOwner',
-] as const
 
 export interface AttemptContext {
   client: S3Client
@@ -38,14 +29,12 @@ export async function uploadPartAttempt(
   part: Part,
 ): Promise<UploadPartCommandOutput> {
   const input: Record<string, unknown> = {
+    ...pickFields(ctx.params, REQUEST_FIELDS),
     Bucket: ctx.params.Bucket,
     Key: ctx.params.Key,
     UploadId: uploadId,
     PartNumber: part.partNumber,
     ContentLength: part.size,
-  }
-  for (const field of PART_FIELDS) {
-    if (ctx.params[field] !== undefined) input[field] = ctx.params[field]
   }
   return attempt(ctx, part, input, (body) => new UploadPartCommand({ ...input, Body: body } as never))
 }

@@ -3,13 +3,13 @@ import PQueue from 'p-queue'
 import { loadHasher } from './checksum.js'
 import { describe, errorCode, httpStatus, S3SinkError, type S3SinkErrorCode } from './errors.js'
 import { MultipartUpload } from './multipart-upload.js'
-import { type ResolvedOptions, resolveOptions, type S3SinkOptions } from './options.js'
+import { pickFields, REQUEST_FIELDS, type ResolvedOptions, resolveOptions, type S3SinkOptions } from './options.js'
 import { type Part, PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { type AttemptContext, putObjectAttempt, uploadPartAttempt } from './part-upload.js'
 import { contiguousPrefix, listStoredParts } from './resume.js'
 import { RetriesExhausted, withRetries } from './retry.js'
-import type { PartInfo, ProgressInfo, ResumeState, S3SinkResult, StoredPart } from './types.js'
+import type { PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'
 
 /** A request's answer, the attempts it took and when the first began. */
 interface Outcome {
@@ -24,6 +24,7 @@ export interface S3SinkEvents {
   part: [PartInfo]
   progress: [ProgressInfo]
   checkpoint: [ResumeState]
+  retry: [RetryInfo]
 }
 
 /**
@@ -232,7 +233,7 @@ export class S3Sink extends Writable {
           statusCode: httpStatus(err),
         })
       }
-      const outcome = await this.#send((ctx) => uploadPartAttempt(ctx, uploadId, part))
+      const outcome = await this.#send(part.partNumber, (ctx) => uploadPartAttempt(ctx, uploadId, part))
       return { ...outcome, checksum: await part.checksum }
     }
     this.#queue.add(task, { signal: this.#abort.signal }).then(
@@ -242,7 +243,7 @@ export class S3Sink extends Writable {
   }
 
   /** Sends `part` with retries; the outcome carries the store's answer and the attempts it took. */
-  async #send(attempt: (ctx: AttemptContext) => Promise<object>): Promise<Outcome> {
+  async #send(partNumber: number, attempt: (ctx: AttemptContext) => Promise<object>): Promise<Outcome> {
     const started = Date.now()
     const { maxAttempts, retryBaseDelay, retryMaxDelay } = this.#options
     const base = {
@@ -266,6 +267,8 @@ export class S3Sink extends Writable {
         }
         return attempt({ ...base, onSent })
       },
+      (error, attemptNumber, delayMs) =>
+        this.emit('retry', { partNumber, attempt: attemptNumber, delayMs, error } satisfies RetryInfo),
     )
     return { value: value as Outcome['value'], attempts, started }
   }
@@ -360,7 +363,7 @@ export class S3Sink extends Writable {
     this.#inFlightBytes += part.size
     let outcome: Outcome
     try {
-      outcome = await this.#send((ctx) => putObjectAttempt(ctx, part))
+      outcome = await this.#send(part.partNumber, (ctx) => putObjectAttempt(ctx, part))
     } catch (err) {
       const cause = err instanceof RetriesExhausted ? err.lastError : err
       throw this.#error('ERR_S3_SINK_PUT_FAILED', `PutObject failed: ${describe(cause)}`, {
@@ -448,15 +451,8 @@ export class S3Sink extends Writable {
     const { resume, client, params, checksum, sourceOffset } = this.#options
     if (!resume) return 1
     this.#upload = new MultipartUpload(client, params, checksum, resume.uploadId)
-    const fields = [
-      'RequestPayer',
-      'ExpectedBucketOwner',
-      'SSECustomerAlgorithm',
-      'SSECustomerKey',
-      'SSECustomerKeyMD5',
-    ]
-    const extra = Object.fromEntries(fields.filter((f) => f in params).map((f) => [f, (params as never)[f]]))
-    const prefix = contiguousPrefix(resume, await listStoredParts(client, resume, extra))
+    const stored = await listStoredParts(client, resume, pickFields(params, REQUEST_FIELDS))
+    const prefix = contiguousPrefix(resume, stored)
     let kept = prefix
     if (sourceOffset > 0) {
       let end = 0

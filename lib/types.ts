@@ -70,3 +70,14 @@ export interface ResumeState {
   parts: StoredPart[]
   bytesUploaded: number
 }
+
+/** The `'retry'` event: an attempt at a part (or at the single PutObject) failed and another will follow. */
+export interface RetryInfo {
+  partNumber: number
+  /** The attempt that failed (1 for the first). */
+  attempt: number
+  /** How long the sink waits before the next attempt. */
+  delayMs: number
+  /** What the attempt failed with (the SDK's error, a network error, or an `ERR_S3_SINK_STALLED`). */
+  error: unknown
+}

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { S3Sink } from '../lib/index.js'
+import { type RetryInfo, S3Sink } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { type Fault, type SeenRequest, throughProxy } from './fixtures/fault-proxy.js'
 import { upload } from './fixtures/run.js'
@@ -30,6 +30,8 @@ for (const [name, rule] of faults) {
     const Key = `retried-${name.replaceAll(' ', '-')}`
     const data = pseudoRandomBytes(13 * MiB, 11)
     const sink = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * MiB, retryBaseDelay: 10 })
+    const retries: RetryInfo[] = []
+    sink.on('retry', (info) => retries.push(info))
     const { error, parts } = await upload(randomChunks(data, 32 * 1024, 256 * 1024), sink)
 
     t.equal(error, undefined, 'the upload succeeded')
@@ -44,6 +46,15 @@ for (const [name, rule] of faults) {
         [3, 1],
       ],
       'part 2 took one more attempt per fault',
+    )
+    t.same(
+      retries.map((r) => [r.partNumber, r.attempt]),
+      Array.from({ length: faulted }, (_, i) => [2, i + 1]),
+      'a retry event per failed attempt',
+    )
+    t.ok(
+      retries.every((r) => r.delayMs >= 0 && r.delayMs <= 10 * 2 ** (r.attempt - 1) && r.error),
+      'with its backoff delay and error',
     )
     t.equal(sink.progress.bytesSent, data.length, 'bytesSent counts each byte once')
     t.same(await incompleteUploads(direct, Bucket, Key), [])
