@@ -8,8 +8,8 @@
 //
 //   npm run bench [-- --bytes 512MiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8 --endpoints null,wan,store,memory]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -17,6 +17,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { type ChartPanel, type Measurement, markdownTable, median, svgChart } from '../cli/report.js'
 import { parseSize } from '../cli/units.js'
 import type { BenchCase, BenchTarget } from './impls/types.js'
+import { type CpuProfile, type ProfileRow, summarizeProfile } from './profile-summary.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const MIB = 2 ** 20
@@ -53,6 +54,7 @@ interface Run {
   peakRss: number
   rssBefore: number
   requests?: number
+  connections?: number
   peakBufferedBytes?: number
 }
 
@@ -72,12 +74,13 @@ function runOne(
   impl: string,
   target: BenchTarget,
   c: BenchCase,
+  env: Record<string, string> = {},
 ): Promise<Omit<Run, 'impl' | 'endpoint' | 'round' | 'case'>> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
       ['--import', 'tsx', join(here, 'run-one.ts'), JSON.stringify({ impl, target, case: c })],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1', ...env } },
     )
     let out = ''
     let err = ''
@@ -94,10 +97,10 @@ function runOne(
   })
 }
 
-async function stats(endpoint: string): Promise<number | undefined> {
+/** Requests and connections the null endpoint saw since the last call. */
+async function stats(endpoint: string): Promise<{ requests: number; connections: number } | undefined> {
   try {
-    const answer = (await (await fetch(`${endpoint}/__stats`)).json()) as { requests: number }
-    return answer.requests
+    return (await (await fetch(`${endpoint}/__stats`)).json()) as { requests: number; connections: number }
   } catch {
     return undefined
   }
@@ -130,8 +133,10 @@ async function measure(
       const key = `bench/${name}/${impl}-${c.partSize / MIB}-${c.concurrency}-${round}-${i}`
       if (counts) await stats(target.endpoint)
       const run = await runOne(impl, target, { ...c, key })
-      const requests = counts ? await stats(target.endpoint) : undefined
-      results.push({ impl, endpoint: name, round, case: c, ...run, ...(requests === undefined ? {} : { requests }) })
+      // The stats request itself is one more request and connection; not counted.
+      const seen = counts ? await stats(target.endpoint) : undefined
+      const counted = seen ? { requests: seen.requests, connections: seen.connections } : {}
+      results.push({ impl, endpoint: name, round, case: c, ...run, ...counted })
       const rate = c.bytes / MIB / run.seconds
       process.stderr.write(
         `${name} round ${round}/${rounds}  ${impl.padEnd(11)} ${String(c.partSize / MIB).padStart(3)} MiB ×${c.concurrency}  ` +
@@ -151,6 +156,7 @@ function summarize(results: Run[]): Measurement[] {
   return [...groups.values()].map((group) => {
     const first = group[0] as Run
     const requests = group.map((r) => r.requests).filter((n): n is number => n !== undefined)
+    const connections = group.map((r) => r.connections).filter((n): n is number => n !== undefined)
     const buffered = group.map((r) => r.peakBufferedBytes).filter((n): n is number => n !== undefined)
     return {
       impl: first.impl,
@@ -162,6 +168,7 @@ function summarize(results: Run[]): Measurement[] {
       peakRssMiB: median(group.map((r) => r.peakRss / MIB)),
       startRssMiB: median(group.map((r) => r.rssBefore / MIB)),
       requests: requests.length ? median(requests) : undefined,
+      connections: connections.length ? median(connections) : undefined,
       peakBufferedMiB: buffered.length ? median(buffered) / MIB : undefined,
       runs: group.length,
     }
@@ -191,6 +198,29 @@ function ratios(results: Run[]): { partSize: number; reference: string; ratio: n
     }
   }
   return out
+}
+
+/** One more s3-sink upload at the reference configuration, profiled: where its CPU time goes. */
+async function profileSection(target: BenchTarget): Promise<string> {
+  const file = join(tmpdir(), `s3-sink-bench-${process.pid}.cpuprofile`)
+  const c = { bytes, ...REFERENCE, key: 'bench/profile' }
+  const run = await runOne('s3-sink', target, c, { BENCH_CPU_PROFILE: file })
+  const { byKind, byFunction } = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile)
+  rmSync(file, { force: true })
+  const perGiB = (ms: number) => (ms / 1000 / (bytes / GIB)).toFixed(3)
+  const table = (rows: ProfileRow[]) =>
+    `| | ms | share | CPU-s/GiB |\n| --- | ---: | ---: | ---: |\n${rows
+      .map(
+        (r) =>
+          `| ${r.name.replaceAll('|', '\\|')} | ${r.ms.toFixed(0)} | ${(r.share * 100).toFixed(1)} % | ${perGiB(r.ms)} |`,
+      )
+      .join('\n')}`
+  return (
+    `### Where s3-sink's time goes: ${REFERENCE.partSize / MIB} MiB × ${REFERENCE.concurrency}, ${bytes / MIB} MiB, ` +
+    `null endpoint\n\nA V8 CPU profile of the measured upload alone (${((run.cpuSeconds / bytes) * GIB).toFixed(2)} ` +
+    'CPU-s/GiB with the profiler on), self time by kind of work:\n\n' +
+    `${table(byKind)}\n\nThe functions at the top:\n\n${table(byFunction.slice(0, 12))}`
+  )
 }
 
 function machine(): string {
@@ -283,6 +313,7 @@ try {
     )
     if (name !== 'store')
       panels.push({ title: name === 'null' ? 'null endpoint (loopback)' : 'modelled WAN link', rows })
+    if (name === 'null') sections.push(await profileSection(target))
   }
 } finally {
   for (const proc of servers) proc.kill()

@@ -3,7 +3,7 @@
 // bandwidth cap per connection (bodies are read no faster than the cap).
 //
 // Run as its own process: `node --import tsx bench/null-server.ts [--latency MS] [--bandwidth BYTES_PER_S]`;
-// it prints `{"endpoint": ...}` once listening. GET /__stats answers the request counts since the last call.
+// it prints `{"endpoint": ...}` once listening. GET /__stats answers the request and connection counts since the last call.
 import { createHash, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -18,6 +18,8 @@ const bandwidth = Number(values.bandwidth)
 
 let requests = 0
 let bytes = 0
+let connections = 0
+const counted = new WeakSet<object>()
 
 /** Reads and discards the body, no faster than `bandwidth` bytes per second when one is set. */
 function drain(req: IncomingMessage): Promise<number> {
@@ -46,12 +48,18 @@ function xml(res: ServerResponse, body: string): void {
 const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://null')
   if (url.pathname === '/__stats') {
-    res.end(JSON.stringify({ requests, bytes }))
+    res.end(JSON.stringify({ requests, bytes, connections }))
     requests = 0
     bytes = 0
+    connections = 0
     return
   }
   requests++
+  // Connections that carried an upload's requests (not the stats requests).
+  if (!counted.has(req.socket)) {
+    counted.add(req.socket)
+    connections++
+  }
   const received = await drain(req)
   bytes += received
   if (latency > 0) await sleep(latency)

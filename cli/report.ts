@@ -14,6 +14,8 @@ export interface Measurement {
   /** RSS when the measured upload began (the runtime and the SDK, loaded and warmed up). */
   startRssMiB?: number | undefined
   requests: number | undefined
+  /** TCP connections the upload opened, where the endpoint counts them. */
+  connections?: number | undefined
   peakBufferedMiB: number | undefined
   runs: number
 }
@@ -31,14 +33,14 @@ const fixed = (value: number | undefined, digits: number) => (value === undefine
 /** A Markdown table of measurements, best throughput first within each implementation. */
 export function markdownTable(rows: Measurement[]): string {
   const lines = [
-    '| implementation | part size | concurrency | MiB/s | CPU s/GiB | peak RSS MiB (at start) | requests | peak buffered MiB |',
+    '| implementation | part size | concurrency | MiB/s | CPU s/GiB | peak RSS MiB (at start) | requests (connections) | peak buffered MiB |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const r of rows) {
     lines.push(
       `| ${r.impl} | ${r.partSize / MIB} MiB | ${r.concurrency} | ${r.mibPerSecond.toFixed(1)} | ` +
         `${fixed(r.cpuSecondsPerGiB, 2)} | ${fixed(r.peakRssMiB, 0)}${r.startRssMiB === undefined ? '' : ` (${r.startRssMiB.toFixed(0)})`} | ` +
-        `${r.requests ?? '–'} | ${fixed(r.peakBufferedMiB, 0)} |`,
+        `${r.requests ?? '–'}${r.connections === undefined ? '' : ` (${r.connections})`} | ${fixed(r.peakBufferedMiB, 0)} |`,
     )
   }
   return lines.join('\n')

@@ -119,6 +119,9 @@ const logger = {
 }
 
 function makeClient(values: Values): S3Client {
+  // On Node 20 the SDK warns, in nine lines on every run, that its releases after January 2027 will need Node 22:
+  // news for whoever installs the package (the README says so), not for each upload.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const config: S3ClientConfig = { logger }
   if (values.endpoint) config.endpoint = values.endpoint
   if (values.region) config.region = values.region

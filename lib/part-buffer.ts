@@ -1,51 +1,101 @@
 import type { HasherFactory, PartHasher } from './checksum.js'
 
-/** A part cut from the stream: views into the written Buffers, in order, and their checksum. */
+/** A part cut from the stream: its bytes in blocks of the sink's pool, in order, and their checksum. */
 export interface Part {
   partNumber: number
-  /** The part's bytes as views (`subarray`) into the Buffers that were written; never copied. */
+  /** The part's bytes: the filled part of each of its blocks. */
   chunks: Buffer[]
   size: number
   /** Base64 checksum of the part's bytes, when the sink computes one. */
   checksum: Promise<string> | undefined
+  /** Gives the part's blocks back to the pool, for the parts to come. Call once the part is stored or dropped. */
+  release(): void
+}
+
+/** Largest block: parts larger than this span several blocks. */
+export const MAX_BLOCK_SIZE = 16 * 2 ** 20
+/** Bytes copied but not yet hashed before the checksum catches up, while they are still in the CPU's cache. */
+const HASH_STEP = 256 * 1024
+
+/**
+ * A block size for parts of `partSize` bytes: the part size itself when it fits in MAX_BLOCK_SIZE, otherwise an
+ * even share of it, so that such parts fill their blocks. A multiple of 4 KiB (memory pages).
+ */
+export function blockSizeFor(partSize: number): number {
+  const share = Math.ceil(partSize / Math.ceil(partSize / MAX_BLOCK_SIZE))
+  return Math.ceil(share / 4096) * 4096
 }
 
 /**
- * Writes shorter than this are copied into a shared block instead of kept as their own Buffer, so a part
- * written a row at a time goes out in blocks rather than as a million tiny socket writes. Larger writes
- * (fs streams give 64 KiB, zlib 16 KiB) are kept as they are, without a copy.
+ * Blocks of one size, handed out and taken back. A block given back is reused for a later part, so a long
+ * stream touches the same few blocks again and again: no fresh memory per part, no page faults, no garbage for
+ * the collector; memory in use is at most the blocks of the parts held at once.
  */
-export const COALESCE_BELOW = 16 * 1024
-const BLOCK_SIZE = 64 * 1024
+export class BlockPool {
+  readonly blockSize: number
+  readonly #free: Buffer[] = []
+  #allocated = 0
+
+  constructor(blockSize: number) {
+    this.blockSize = blockSize
+  }
+
+  /** Bytes of all the blocks made so far, in use or free. */
+  get allocatedBytes(): number {
+    return this.#allocated * this.blockSize
+  }
+
+  take(): Buffer {
+    const block = this.#free.pop()
+    if (block) return block
+    this.#allocated++
+    return Buffer.allocUnsafeSlow(this.blockSize)
+  }
+
+  give(blocks: readonly Buffer[]): void {
+    for (const block of blocks) this.#free.push(block)
+  }
+}
 
 interface OpenPart {
   partNumber: number
   target: number
-  chunks: Buffer[]
+  blocks: Buffer[]
   size: number
   hasher: PartHasher | undefined
+  /** Bytes of the part already hashed: the hash runs behind the copy by less than HASH_STEP. */
+  hashed: number
 }
 
 /**
- * Where bytes become parts. Written Buffers are kept in a list and cut at part boundaries with `subarray`,
- * never concatenated; each part's checksum is computed as its bytes arrive. Part `n` is `sizeOf(n)` bytes
- * long, except the last one, which is whatever remains.
+ * Where bytes become parts. Every write is copied once into the part's blocks, taken from a pool and given
+ * back once the part is stored, and hashed shortly after, while still in cache. Part `n` is `sizeOf(n)`
+ * bytes long, except the last one, which is whatever remains.
+ *
+ * Why one copy rather than keeping the written Buffers: the writer may reuse a Buffer once its write is
+ * acknowledged, long before the part is sent; sources hand out fresh memory per chunk (a file stream 64 KiB at a
+ * time), which kept for seconds means garbage-collector work and memory the process does not give back; and a
+ * part in large contiguous blocks goes to the socket in few large writes. Measured in bench/.
  */
 export class PartBuffer {
   readonly #sizeOf: (partNumber: number) => number
   readonly #newHasher: HasherFactory | undefined
+  readonly #pool: BlockPool
   /** Full parts not yet taken, oldest first. */
   readonly #sealed: Part[] = []
   #sealedBytes = 0
   #open: OpenPart
-  /** Block that small writes are copied into, and how much of it is used; it joins the part when full. */
-  #block: Buffer | undefined
-  #blockUsed = 0
 
   /** `firstPartNumber` is where numbering starts: above 1 when the parts before it are already stored. */
-  constructor(sizeOf: (partNumber: number) => number, newHasher?: HasherFactory, firstPartNumber = 1) {
+  constructor(
+    sizeOf: (partNumber: number) => number,
+    newHasher?: HasherFactory,
+    firstPartNumber = 1,
+    pool = new BlockPool(blockSizeFor(sizeOf(firstPartNumber))),
+  ) {
     this.#sizeOf = sizeOf
     this.#newHasher = newHasher
+    this.#pool = pool
     this.#open = this.#openPart(firstPartNumber)
   }
 
@@ -68,14 +118,25 @@ export class PartBuffer {
     return this.#open.size
   }
 
+  /** Bytes the part being filled still takes. */
+  get openPartRoom(): number {
+    return this.#open.target - this.#open.size
+  }
+
   push(chunk: Buffer): void {
+    const blockSize = this.#pool.blockSize
     let offset = 0
     while (offset < chunk.length) {
       const open = this.#open
-      const n = Math.min(open.target - open.size, chunk.length - offset)
-      const piece = offset === 0 && n === chunk.length ? chunk : chunk.subarray(offset, offset + n)
-      this.#append(open, piece)
+      const used = open.size % blockSize
+      if (used === 0) open.blocks.push(this.#pool.take())
+      const block = open.blocks[open.blocks.length - 1] as Buffer
+      const n = Math.min(open.target - open.size, blockSize - used, chunk.length - offset)
+      if (offset === 0 && n === chunk.length) block.set(chunk, used)
+      else block.set(chunk.subarray(offset, offset + n), used)
+      open.size += n
       offset += n
+      if (open.hasher && open.size - open.hashed >= HASH_STEP) this.#hash(open)
       if (open.size === open.target) this.#seal()
     }
   }
@@ -94,30 +155,17 @@ export class PartBuffer {
     return part
   }
 
-  #append(open: OpenPart, piece: Buffer): void {
-    open.hasher?.update(piece)
-    open.size += piece.length
-    if (piece.length >= COALESCE_BELOW) {
-      this.#flushBlock(open)
-      open.chunks.push(piece)
-      return
+  /** Feeds the hasher the bytes copied since it last ran; they never cross a block boundary unhashed. */
+  #hash(open: OpenPart): void {
+    const hasher = open.hasher as PartHasher
+    const blockSize = this.#pool.blockSize
+    while (open.hashed < open.size) {
+      const block = open.blocks[Math.floor(open.hashed / blockSize)] as Buffer
+      const start = open.hashed % blockSize
+      const end = Math.min(blockSize, start + open.size - open.hashed)
+      hasher.update(block.subarray(start, end))
+      open.hashed += end - start
     }
-    if (this.#block && this.#blockUsed + piece.length > this.#block.length) {
-      this.#flushBlock(open)
-      this.#block = undefined
-    }
-    // A fresh block each time: the part keeps a view of the previous one until it is uploaded.
-    this.#block ??= Buffer.allocUnsafeSlow(BLOCK_SIZE)
-    piece.copy(this.#block, this.#blockUsed)
-    this.#blockUsed += piece.length
-  }
-
-  #flushBlock(open: OpenPart): void {
-    if (!this.#block) return
-    if (this.#blockUsed > 0) open.chunks.push(this.#block.subarray(0, this.#blockUsed))
-    // The unused tail of the block still serves the next small writes.
-    this.#block = this.#blockUsed + 1024 <= this.#block.length ? this.#block.subarray(this.#blockUsed) : undefined
-    this.#blockUsed = 0
   }
 
   #seal(): void {
@@ -128,16 +176,28 @@ export class PartBuffer {
   }
 
   #close(open: OpenPart): Part {
-    this.#flushBlock(open)
+    if (open.hasher) this.#hash(open)
+    const blockSize = this.#pool.blockSize
+    const last = open.size % blockSize
+    const chunks = open.blocks.map((block, i) =>
+      i === open.blocks.length - 1 && last > 0 ? block.subarray(0, last) : block,
+    )
+    const pool = this.#pool
+    let blocks: Buffer[] | undefined = open.blocks
     return {
       partNumber: open.partNumber,
-      chunks: open.chunks,
+      chunks,
       size: open.size,
       checksum: open.hasher?.digest(),
+      release() {
+        if (blocks) pool.give(blocks)
+        blocks = undefined
+      },
     }
   }
 
   #openPart(partNumber: number): OpenPart {
-    return { partNumber, target: this.#sizeOf(partNumber), chunks: [], size: 0, hasher: this.#newHasher?.() }
+    const hasher = this.#newHasher?.()
+    return { partNumber, target: this.#sizeOf(partNumber), blocks: [], size: 0, hasher, hashed: 0 }
   }
 }

@@ -37,6 +37,9 @@ export interface S3SinkEvents {
  * multipart upload is aborted (unless `leavePartsOnError`).
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only types the event overloads
+/** The most of one write copied in before the window is checked again. */
+const COPY_STEP = 1024 * 1024
+
 export class S3Sink extends Writable {
   /** What was stored; set before `'finish'`. */
   result: S3SinkResult | undefined
@@ -52,8 +55,10 @@ export class S3Sink extends Writable {
   /** Parts handed to the queue and not yet settled. */
   #inFlight = 0
   #inFlightBytes = 0
-  /** The write callback held back while the in-flight window is full. */
+  /** The write callback held back while the write is being copied in or the in-flight window is full. */
   #heldCallback: ((err?: Error | null) => void) | undefined
+  /** What of the current write is still to be copied into parts. */
+  #pending: { chunks: Buffer[]; index: number; offset: number } | undefined
   #idleWaiters: (() => void)[] = []
   #failure: Error | undefined
   #bytesWritten = 0
@@ -146,13 +151,14 @@ export class S3Sink extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.#accept(chunk)
-    this.#afterAccept(callback)
+    this.#take([chunk], callback)
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (err?: Error | null) => void): void {
-    for (const { chunk } of chunks) this.#accept(chunk)
-    this.#afterAccept(callback)
+    this.#take(
+      chunks.map(({ chunk }) => chunk),
+      callback,
+    )
   }
 
   override _final(callback: (err?: Error | null) => void): void {
@@ -166,6 +172,7 @@ export class S3Sink extends Writable {
     this.#failure ??= err ?? new Error('destroyed')
     this.#detachSignal()
     this.#abort.abort(this.#failure)
+    this.#pending = undefined
     this.#releaseHeld(err)
     this.#cleanUp(err).then(
       () => callback(err),
@@ -198,10 +205,36 @@ export class S3Sink extends Writable {
     }
   }
 
-  #afterAccept(callback: (err?: Error | null) => void): void {
-    if (this.destroyed) callback(this.#failure)
-    else if (this.#windowFull()) this.#heldCallback = callback
-    else callback()
+  #take(chunks: Buffer[], callback: (err?: Error | null) => void): void {
+    this.#heldCallback = callback
+    this.#pending = { chunks, index: 0, offset: 0 }
+    this.#pump()
+  }
+
+  /**
+   * Copies the current write into parts, 1 MiB (or up to a part boundary) at a time and only while the window has
+   * room: a write larger than the window waits, partly copied, for parts to be stored, so that memory stays
+   * bounded whatever the size of a write. Acknowledges the write once it is all copied and the window has room.
+   * Runs on every write and again whenever a part settles.
+   */
+  #pump(): void {
+    const pending = this.#pending
+    const buffer = this.#buffer as PartBuffer
+    while (pending && pending.index < pending.chunks.length) {
+      if (this.destroyed || this.#windowFull()) return
+      const chunk = pending.chunks[pending.index] as Buffer
+      const end = Math.min(chunk.length, pending.offset + buffer.openPartRoom, pending.offset + COPY_STEP)
+      this.#accept(pending.offset === 0 && end === chunk.length ? chunk : chunk.subarray(pending.offset, end))
+      if (end < chunk.length) {
+        pending.offset = end
+      } else {
+        pending.index++
+        pending.offset = 0
+      }
+    }
+    this.#pending = undefined
+    if (this.destroyed) this.#releaseHeld(this.#failure ?? null)
+    else if (!this.#windowFull()) this.#releaseHeld(null)
   }
 
   /**
@@ -275,6 +308,7 @@ export class S3Sink extends Writable {
 
   /** Every part's outcome comes here: in-flight accounting, events, backpressure, failure. */
   #onPartSettled(part: Part, err: unknown, outcome: Outcome | undefined): void {
+    part.release()
     this.#inFlight--
     this.#inFlightBytes -= part.size
     if (err !== undefined || outcome === undefined) {
@@ -282,7 +316,7 @@ export class S3Sink extends Writable {
     } else {
       this.#recordPart(part, outcome)
     }
-    if (!this.#windowFull()) this.#releaseHeld(null)
+    this.#pump()
     if (this.#inFlight === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve()
     }
@@ -372,6 +406,7 @@ export class S3Sink extends Writable {
         attempts: err instanceof RetriesExhausted ? err.attempts : undefined,
       })
     } finally {
+      part.release()
       this.#inFlightBytes -= part.size
     }
     this.#bytesUploaded = part.size
@@ -481,6 +516,8 @@ export class S3Sink extends Writable {
 
   /** A part the store already holds, met again in a source replayed from byte 0: check it, do not send it. */
   #checkSkipped(part: Part): void {
+    // Its checksum is already running on its own: the bytes are not needed any more.
+    part.release()
     const stored = this.#resumedParts.get(part.partNumber) as StoredPart
     const changed = () => {
       this.#keepUpload = true

@@ -96,7 +96,7 @@ t.test('maxBufferedBytes holds: fewer parts in flight, peak within the budget', 
   t.equal(error, undefined)
   t.ok(
     sink.progress.peakBufferedBytes <= budget + chunk,
-    `peak ${sink.progress.peakBufferedBytes} ≤ budget ${budget} + one write`,
+    `peak ${sink.progress.peakBufferedBytes} ≤ budget ${budget} + one write (below 1 MiB)`,
   )
   t.ok(mostInFlight < 4, `at most ${mostInFlight} parts were in flight, below concurrency 4`)
   t.ok((await readObject(client, Bucket, Key)).equals(data))

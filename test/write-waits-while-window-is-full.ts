@@ -50,3 +50,30 @@ for (const concurrency of [1, 3]) {
     },
   )
 }
+
+t.test('one write larger than the window is copied in as parts are stored: the bound holds', async (t) => {
+  const { client } = await throughProxy(t, (r) =>
+    r.operation === 'UploadPart' ? { kind: 'delay', ms: 100 } : undefined,
+  )
+  const partSize = 5 * MiB
+  const concurrency = 2
+  const Key = 'one-large-write'
+  const sink = new S3Sink({ client, params: { Bucket, Key }, partSize, concurrency })
+  const data = pseudoRandomBytes(8 * partSize + 4321, 17)
+  let partsStoredWhenAcknowledged = -1
+  let stored = 0
+  sink.on('part', () => stored++)
+  sink.write(data, () => {
+    partsStoredWhenAcknowledged = stored
+  })
+  sink.end()
+  await finished(sink)
+  t.ok(partsStoredWhenAcknowledged >= 8 - concurrency - 1, `acknowledged after ${partsStoredWhenAcknowledged} parts`)
+  const bound = (concurrency + 1) * partSize
+  t.ok(
+    sink.progress.peakBufferedBytes <= bound,
+    `peak buffered ${sink.progress.peakBufferedBytes} ≤ (concurrency + 1) × partSize = ${bound}`,
+  )
+  t.equal(sink.result?.parts, 9)
+  t.ok((await readObject(direct, Bucket, Key)).equals(data))
+})

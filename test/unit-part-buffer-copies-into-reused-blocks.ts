@@ -1,0 +1,175 @@
+import t from 'tap'
+import { loadHasher } from '../lib/checksum.js'
+import { BlockPool, blockSizeFor, MAX_BLOCK_SIZE, type Part, PartBuffer } from '../lib/part-buffer.js'
+import { pseudoRandomBytes } from './fixtures/sources.js'
+
+const MiB = 2 ** 20
+const concatParts = (parts: { chunks: Buffer[] }[]) => Buffer.concat(parts.flatMap((p) => p.chunks))
+
+function drain(buffer: PartBuffer): Part[] {
+  const parts = []
+  for (let p = buffer.takeFull(); p; p = buffer.takeFull()) parts.push(p)
+  return parts
+}
+
+t.test('writes are cut at part boundaries and copied: the writer may reuse its Buffer at once', async (t) => {
+  const buffer = new PartBuffer(() => 100_000)
+  const a = pseudoRandomBytes(150_000, 1)
+  const b = pseudoRandomBytes(120_000, 2)
+  const expected = Buffer.concat([a, b])
+  buffer.push(a)
+  a.fill(0)
+  buffer.push(b)
+  b.fill(0)
+  t.equal(buffer.length, 270_000)
+  t.equal(buffer.fullParts, 2)
+  t.equal(buffer.openPartNumber, 3)
+  t.equal(buffer.openPartSize, 70_000)
+  const p1 = buffer.takeFull() as Part
+  const p2 = buffer.takeFull() as Part
+  const rest = buffer.takeRest()
+  t.same(
+    [p1, p2, rest].map((p) => [p.partNumber, p.size]),
+    [
+      [1, 100_000],
+      [2, 100_000],
+      [3, 70_000],
+    ],
+  )
+  t.not(p1.chunks[0]?.buffer, a.buffer, 'the part holds its own copy')
+  t.ok(concatParts([p1, p2, rest]).equals(expected), 'bytes as written, though the writer zeroed its Buffers')
+  t.equal(buffer.length, 0)
+  t.equal(buffer.takeFull(), undefined)
+})
+
+t.test('one write spanning many parts of growing sizes yields every part', async (t) => {
+  const buffer = new PartBuffer((n) => n * 5000)
+  const data = pseudoRandomBytes(52_500, 3)
+  buffer.push(data)
+  const parts = [...drain(buffer), buffer.takeRest()]
+  t.same(
+    parts.map((p) => p.size),
+    [5000, 10_000, 15_000, 20_000, 2500],
+  )
+  t.ok(concatParts(parts).equals(data))
+})
+
+t.test('writes of any size, one byte to several blocks, keep every byte in order', async (t) => {
+  const partSize = 300_001
+  for (const [min, max] of [
+    [1, 1],
+    [1, 100],
+    [1, 64 * 1024],
+    [200_000, 700_000],
+  ] as const) {
+    const buffer = new PartBuffer(() => partSize)
+    const data = pseudoRandomBytes(1_000_003, 4)
+    let x = 99
+    for (let offset = 0; offset < data.length; ) {
+      x = (x * 1103515245 + 12345) >>> 0
+      const n = Math.min(min + (x % (max - min + 1)), data.length - offset)
+      buffer.push(Buffer.from(data.subarray(offset, offset + n)))
+      offset += n
+    }
+    const parts = [...drain(buffer), buffer.takeRest()]
+    t.same(
+      parts.map((p) => p.size),
+      [partSize, partSize, partSize, 1_000_003 - 3 * partSize],
+      `sizes, writes of ${min}..${max}`,
+    )
+    for (const p of parts) {
+      t.equal(
+        p.chunks.reduce((n, c) => n + c.length, 0),
+        p.size,
+        `part ${p.partNumber} chunks add up, writes of ${min}..${max}`,
+      )
+      t.equal(p.chunks.length, 1, `part ${p.partNumber} is one block, writes of ${min}..${max}`)
+    }
+    t.ok(concatParts(parts).equals(data), `bytes intact, writes of ${min}..${max}`)
+  }
+})
+
+t.test('a part larger than the largest block spans several blocks, each filled', async (t) => {
+  const partSize = 40 * MiB
+  const buffer = new PartBuffer(() => partSize)
+  const data = pseudoRandomBytes(partSize + 123, 5)
+  for (let offset = 0; offset < data.length; offset += 1_000_000) buffer.push(data.subarray(offset, offset + 1_000_000))
+  const [part] = drain(buffer)
+  const rest = buffer.takeRest()
+  const block = blockSizeFor(partSize)
+  t.ok(block <= MAX_BLOCK_SIZE)
+  t.same(
+    part?.chunks.map((c) => c.length),
+    [block, block, partSize - 2 * block],
+  )
+  t.ok(concatParts([part as Part, rest]).equals(data))
+})
+
+t.test('blocks given back are reused: a long stream touches the same few blocks', async (t) => {
+  const pool = new BlockPool(blockSizeFor(64 * 1024))
+  const buffer = new PartBuffer(() => 64 * 1024, undefined, 1, pool)
+  const chunk = pseudoRandomBytes(10_000, 6)
+  const seen = new Set<ArrayBufferLike>()
+  const inFlight: Part[] = []
+  for (let i = 0; i < 2000; i++) {
+    buffer.push(chunk)
+    for (const part of drain(buffer)) {
+      t.equal(part.size, 64 * 1024)
+      seen.add(part.chunks[0]?.buffer as ArrayBufferLike)
+      inFlight.push(part)
+      // Three parts "in flight" at most: the oldest is stored and released when a fourth is cut.
+      if (inFlight.length > 3) (inFlight.shift() as Part).release()
+    }
+  }
+  t.ok(buffer.openPartNumber > 300, 'the stream went on for hundreds of parts')
+  // When a part is cut, four are held (three in flight and the new one) while the next is being filled.
+  t.equal(seen.size, 5, 'five blocks in all')
+  t.equal(pool.allocatedBytes, 5 * 64 * 1024)
+  const part = inFlight[0] as Part
+  part.release()
+  part.release()
+  t.equal(pool.allocatedBytes, 5 * 64 * 1024, 'releasing twice gives the blocks back once')
+})
+
+t.test('each part carries the checksum of its own bytes, across hashing steps and blocks', async (t) => {
+  const crc32 = await loadHasher('CRC32')
+  for (const partSize of [1000, 700_000, MAX_BLOCK_SIZE + 5000]) {
+    const buffer = new PartBuffer(() => partSize, crc32)
+    const data = pseudoRandomBytes(Math.floor(partSize * 2.5), 7)
+    buffer.push(data.subarray(0, 700))
+    for (let offset = 700; offset < data.length; offset += 300_000) buffer.push(data.subarray(offset, offset + 300_000))
+    const parts = [...drain(buffer), buffer.takeRest()]
+    t.equal(parts.length, 3)
+    for (const [i, p] of parts.entries()) {
+      const h = crc32()
+      h.update(data.subarray(i * partSize, i * partSize + p.size))
+      t.equal(await p.checksum, await h.digest(), `part ${p.partNumber} of ${partSize} bytes`)
+    }
+  }
+})
+
+t.test('an empty stream gives one empty part', async (t) => {
+  const buffer = new PartBuffer(() => 1000)
+  buffer.push(Buffer.alloc(0))
+  const rest = buffer.takeRest()
+  t.equal(rest.partNumber, 1)
+  t.equal(rest.size, 0)
+  t.same(rest.chunks, [])
+  t.equal(rest.checksum, undefined)
+  rest.release()
+})
+
+t.test('block sizes: the part size up to 16 MiB, an even share of larger parts, whole pages', async (t) => {
+  t.equal(blockSizeFor(1000), 4096)
+  t.equal(blockSizeFor(5 * MiB), 5 * MiB)
+  t.equal(blockSizeFor(8 * MiB), 8 * MiB)
+  t.equal(blockSizeFor(16 * MiB), 16 * MiB)
+  t.equal(blockSizeFor(17 * MiB), 8.5 * MiB)
+  t.equal(blockSizeFor(100 * MiB), Math.ceil((100 * MiB) / 7 / 4096) * 4096)
+  for (const size of [17 * MiB, 100 * MiB, 5 * 1024 * MiB, 5 * 1024 * MiB - 1]) {
+    const block = blockSizeFor(size)
+    t.ok(block <= MAX_BLOCK_SIZE, `${size}: ${block} fits the largest block`)
+    t.equal(block % 4096, 0)
+    t.ok(Math.ceil(size / block) * block - size < 4096 * Math.ceil(size / block), `${size}: blocks nearly filled`)
+  }
+})
