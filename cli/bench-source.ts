@@ -4,7 +4,7 @@ const CHUNK = 64 * 1024
 /**
  * 64 distinct chunks of pseudo-random bytes, written once and never changed. The source hands them out in turn,
  * so it costs next to nothing (no allocation, no page faults on fresh memory) and the client is what is
- * measured; and since they never change, a zero-copy sink may keep references to them safely.
+ * measured; and since they never change, a client that keeps references to them instead of copying is not penalized.
  */
 const CHUNKS = Array.from({ length: 64 }, (_, i) => {
   const chunk = Buffer.allocUnsafe(CHUNK)

@@ -27,19 +27,19 @@ export interface S3SinkEvents {
   retry: [RetryInfo]
 }
 
+/** The most of one write copied in before the window is checked again. */
+const COPY_STEP = 1024 * 1024
+
 /**
  * A Writable that uploads what is written to it into one S3 object, through the multipart upload API.
  *
- * Bytes are cut into parts without copying; full parts are uploaded in the background, at most
- * `concurrency` at once, and writes wait while that many are in flight. On `end` the sink waits for its
- * parts and completes the upload; `'finish'` means the object exists. A stream that ends before its first
+ * Bytes are copied once into parts (blocks reused from part to part); full parts are uploaded in the
+ * background, at most `concurrency` at once, and writes wait while that many are in flight. On `end` the sink
+ * waits for its parts and completes the upload; `'finish'` means the object exists. A stream that ends before its first
  * part is full is stored with one PutObject. On any failure, in-flight requests are cancelled and the
  * multipart upload is aborted (unless `leavePartsOnError`).
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only types the event overloads
-/** The most of one write copied in before the window is checked again. */
-const COPY_STEP = 1024 * 1024
-
 export class S3Sink extends Writable {
   /** What was stored; set before `'finish'`. */
   result: S3SinkResult | undefined
