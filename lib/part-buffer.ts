@@ -26,26 +26,61 @@ export function blockSizeFor(partSize: number): number {
   return Math.ceil(share / 4096) * 4096
 }
 
+/** How long blocks nobody takes stay in a pool before they are let go. */
+const KEEP_IDLE_BLOCKS_MS = 5000
+
+interface BlockPoolOptions {
+  keepIdleMs?: number
+  onEmpty?: () => void
+}
+
 /**
  * Blocks of one size, handed out and taken back. A block given back is reused for a later part, so a long
  * stream touches the same few blocks again and again: no fresh memory per part, no page faults, no garbage for
- * the collector; memory in use is at most the blocks of the parts held at once.
+ * the collector. The sinks of a process share one pool per block size, so that one upload after another reuses
+ * the same memory too; blocks left untaken for 5 s are let go. A pool never holds more blocks than were in use
+ * at once.
  */
 export class BlockPool {
-  readonly blockSize: number
-  readonly #free: Buffer[] = []
-  #allocated = 0
+  static readonly #shared = new Map<number, BlockPool>()
 
-  constructor(blockSize: number) {
-    this.blockSize = blockSize
+  /** The process-wide pool of blocks of `blockSize` bytes. */
+  static shared(blockSize: number): BlockPool {
+    let pool = BlockPool.#shared.get(blockSize)
+    if (!pool) {
+      pool = new BlockPool(blockSize, { onEmpty: () => BlockPool.#shared.delete(blockSize) })
+      BlockPool.#shared.set(blockSize, pool)
+    }
+    return pool
   }
 
-  /** Bytes of all the blocks made so far, in use or free. */
+  readonly blockSize: number
+  readonly #free: Buffer[] = []
+  readonly #onEmpty: (() => void) | undefined
+  readonly #keepIdleMs: number
+  #allocated = 0
+  #takenSinceCheck = false
+  #timer: NodeJS.Timeout | undefined
+
+  /** `keepIdleMs`: how long free blocks nobody takes are kept; `onEmpty`: called when the pool holds none. */
+  constructor(blockSize: number, { keepIdleMs = KEEP_IDLE_BLOCKS_MS, onEmpty }: BlockPoolOptions = {}) {
+    this.blockSize = blockSize
+    this.#keepIdleMs = keepIdleMs
+    this.#onEmpty = onEmpty
+  }
+
+  /** Bytes of the blocks this pool made that it has not let go of, in use or free. */
   get allocatedBytes(): number {
     return this.#allocated * this.blockSize
   }
 
+  /** Bytes of the free blocks it keeps. */
+  get freeBytes(): number {
+    return this.#free.length * this.blockSize
+  }
+
   take(): Buffer {
+    this.#takenSinceCheck = true
     const block = this.#free.pop()
     if (block) return block
     this.#allocated++
@@ -54,6 +89,24 @@ export class BlockPool {
 
   give(blocks: readonly Buffer[]): void {
     for (const block of blocks) this.#free.push(block)
+    this.#timer ??= this.#watch()
+  }
+
+  /** Lets the free blocks go once none was taken for `keepIdleMs`. */
+  #watch(): NodeJS.Timeout {
+    this.#takenSinceCheck = false
+    const timer = setTimeout(() => {
+      this.#timer = undefined
+      if (this.#takenSinceCheck) {
+        this.#timer = this.#watch()
+        return
+      }
+      this.#allocated -= this.#free.length
+      this.#free.length = 0
+      if (this.#allocated === 0) this.#onEmpty?.()
+    }, this.#keepIdleMs)
+    timer.unref()
+    return timer
   }
 }
 
@@ -91,7 +144,7 @@ export class PartBuffer {
     sizeOf: (partNumber: number) => number,
     newHasher?: HasherFactory,
     firstPartNumber = 1,
-    pool = new BlockPool(blockSizeFor(sizeOf(firstPartNumber))),
+    pool = BlockPool.shared(blockSizeFor(sizeOf(firstPartNumber))),
   ) {
     this.#sizeOf = sizeOf
     this.#newHasher = newHasher

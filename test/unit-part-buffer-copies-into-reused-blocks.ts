@@ -131,6 +131,35 @@ t.test('blocks given back are reused: a long stream touches the same few blocks'
   t.equal(pool.allocatedBytes, 5 * 64 * 1024, 'releasing twice gives the blocks back once')
 })
 
+t.test('free blocks nobody takes are let go; the sinks of a process share a pool per block size', async (t) => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+  const until = async (done: () => boolean) => {
+    for (const started = Date.now(); !done() && Date.now() - started < 5000; ) await sleep(10)
+  }
+  let emptied = 0
+  const pool = new BlockPool(4096, { keepIdleMs: 300, onEmpty: () => emptied++ })
+  const blocks = [pool.take(), pool.take(), pool.take()]
+  const givenAt = Date.now()
+  pool.give(blocks.slice(0, 2))
+  t.equal(pool.freeBytes, 2 * 4096)
+  await sleep(100)
+  t.equal(pool.take(), blocks[1], 'taken again within the idle time: the same memory comes back')
+  await sleep(250)
+  t.equal(pool.freeBytes, 4096, 'a block was taken in the last idle time: the free one is kept a while longer')
+  await until(() => pool.freeBytes === 0)
+  t.equal(pool.freeBytes, 0, 'then let go')
+  t.ok(Date.now() - givenAt >= 600, 'after two idle times')
+  t.equal(pool.allocatedBytes, 2 * 4096, 'the two blocks still in use remain counted')
+  t.equal(emptied, 0)
+  pool.give([blocks[1] as Buffer, blocks[2] as Buffer])
+  await until(() => emptied > 0)
+  t.equal(pool.allocatedBytes, 0)
+  t.equal(emptied, 1, 'told when it holds nothing')
+
+  t.equal(BlockPool.shared(8 * MiB), BlockPool.shared(8 * MiB))
+  t.not(BlockPool.shared(8 * MiB), BlockPool.shared(5 * MiB))
+})
+
 t.test('each part carries the checksum of its own bytes, across hashing steps and blocks', async (t) => {
   const crc32 = await loadHasher('CRC32')
   for (const partSize of [1000, 700_000, MAX_BLOCK_SIZE + 5000]) {
