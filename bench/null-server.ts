@@ -1,12 +1,13 @@
 // An S3 endpoint that speaks just enough of the multipart protocol and throws bodies away, so that a benchmark
-// measures the client. Optionally models a link to a remote store: a delay before each answer and a
-// bandwidth cap per connection (bodies are read no faster than the cap).
+// measures the client. Optionally models a link to a remote store: a delay before each answer, before a
+// `100 Continue` and before a new connection is served, and a bandwidth cap per connection (bodies are read no
+// faster than the cap).
 //
 // Run as its own process: `node --import tsx bench/null-server.ts [--latency MS] [--bandwidth BYTES_PER_S]`;
 // it prints `{"endpoint": ...}` once listening. GET /__stats answers the request and connection counts since the last call.
 import { createHash, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 
@@ -95,6 +96,20 @@ const server = createServer(async (req, res) => {
   res.writeHead(200, { 'content-length': 0 })
   res.end()
 })
+if (latency > 0) {
+  // On a modelled link, `Expect: 100-continue` costs a round trip before the body goes, and so does a new
+  // connection (its TCP handshake; TLS, which this endpoint does not speak, would add one or two more).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    setTimeout(() => {
+      res.writeContinue()
+      server.emit('request', req, res)
+    }, latency)
+  })
+  server.on('connection', (socket: Socket) => {
+    socket.pause()
+    setTimeout(() => socket.resume(), latency)
+  })
+}
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo

@@ -59,7 +59,8 @@ export interface S3SinkOptions {
   /**
    * Most bytes the sink may hold (parts in flight and the part being filled). When parts grow large, fewer
    * are sent at once to stay within it — never fewer than one — so memory stays within
-   * `max(maxBufferedBytes, size of the current part)` plus the last write, whatever the stream's length.
+   * `max(maxBufferedBytes + 1 MiB, size of the current part)`, whatever the stream's length and the size of its
+   * writes (a larger write is copied in as parts are stored).
    * @default 512 MiB
    */
   maxBufferedBytes?: number
