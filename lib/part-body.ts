@@ -13,12 +13,32 @@ export class PartBody extends Readable {
   readonly #onRead: (bytes: number) => void
   #next = 0
   #offset = 0
+  /** Where the SDK pipes the body: the HTTP request. */
+  #dest: NodeJS.WritableStream | undefined
 
   constructor(chunks: readonly Buffer[], onRead: (bytes: number) => void) {
     // One slice queued ahead of the socket: `onRead` runs at most 1 MiB ahead of what the socket took.
     super({ highWaterMark: SLICE })
     this.#chunks = chunks
     this.#onRead = onRead
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(dest: T, options?: { end?: boolean }): T {
+    this.#dest = dest
+    return super.pipe(dest, options)
+  }
+
+  /**
+   * Ends a failed attempt for good: a request that has not sent all of its body is destroyed with its socket, so
+   * that nothing reads the part's blocks once they are given back — the store may answer an error before the
+   * body is all sent, and the blocks may then hold another part, of this sink or another.
+   */
+  abandon(): void {
+    const dest = this.#dest as
+      | (NodeJS.WritableStream & { writableFinished?: boolean; destroy?: () => void })
+      | undefined
+    if (dest && dest.writableFinished !== true) dest.destroy?.()
+    this.destroy()
   }
 
   override _read(): void {

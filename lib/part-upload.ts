@@ -90,6 +90,7 @@ async function attempt<T>(
     const send = ctx.client.send.bind(ctx.client) as (c: unknown, o: { abortSignal: AbortSignal }) => Promise<T>
     return await send(command(body), { abortSignal: signal })
   } catch (err) {
+    body.abandon()
     // An attempt the watchdog cancelled fails with the SDK's AbortError; report the stall instead.
     if (watchdog.signal.aborted && !ctx.signal.aborted) throw watchdog.signal.reason
     throw err

@@ -93,3 +93,21 @@ t.test('a part that stalls is cancelled after stallTimeout and retried', async (
   t.ok(parts.find((p) => p.partNumber === 1)!.durationMs >= 1500, 'the first attempt waited out the stall timeout')
   t.ok((await readObject(direct, Bucket, 'stalled')).equals(data))
 })
+
+t.test('an error answered before the body is all sent: that request is cut, the part is sent again', async (t) => {
+  const { proxy, client } = await throughProxy(t, (r) =>
+    r.operation === 'UploadPart' && r.partNumber === 1 && r.repeat === 0
+      ? { kind: 'error', status: 503, code: 'SlowDown', early: true }
+      : undefined,
+  )
+  const Key = 'slow-down-early'
+  const partSize = 16 * MiB
+  const data = pseudoRandomBytes(2 * partSize + 1000, 31)
+  const sink = new S3Sink({ client, params: { Bucket, Key }, partSize, retryBaseDelay: 5 })
+  const { error } = await upload(randomChunks(data, 256 * 1024, 256 * 1024), sink)
+  t.equal(error, undefined)
+  t.ok((await readObject(direct, Bucket, Key)).equals(data))
+  const attempts = proxy.seen.filter((r) => r.operation === 'UploadPart' && r.partNumber === 1)
+  t.equal(attempts.length, 2, 'part 1 was sent again')
+  t.ok((attempts[0]?.receivedAfterAnswer ?? partSize) < partSize, 'the first attempt did not send its whole body')
+})
