@@ -74,12 +74,12 @@ function runOne(
   impl: string,
   target: BenchTarget,
   c: BenchCase,
-  env: Record<string, string> = {},
+  { counts = false, env = {} }: { counts?: boolean; env?: Record<string, string> } = {},
 ): Promise<Omit<Run, 'impl' | 'endpoint' | 'round' | 'case'>> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', join(here, 'run-one.ts'), JSON.stringify({ impl, target, case: c })],
+      ['--import', 'tsx', join(here, 'run-one.ts'), JSON.stringify({ impl, target, case: c, counts })],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1', ...env } },
     )
     let out = ''
@@ -97,7 +97,7 @@ function runOne(
   })
 }
 
-/** Requests and connections the null endpoint saw since the last call. */
+/** Requests and connections the null endpoint saw since the last call (run-one makes one after its warm-up). */
 async function stats(endpoint: string): Promise<{ requests: number; connections: number } | undefined> {
   try {
     return (await (await fetch(`${endpoint}/__stats`)).json()) as { requests: number; connections: number }
@@ -131,8 +131,7 @@ async function measure(
   for (let round = 1; round <= rounds; round++) {
     for (const [i, { impl, c }] of cases.entries()) {
       const key = `bench/${name}/${impl}-${c.partSize / MIB}-${c.concurrency}-${round}-${i}`
-      if (counts) await stats(target.endpoint)
-      const run = await runOne(impl, target, { ...c, key })
+      const run = await runOne(impl, target, { ...c, key }, { counts })
       // The stats request itself is one more request and connection; not counted.
       const seen = counts ? await stats(target.endpoint) : undefined
       const counted = seen ? { requests: seen.requests, connections: seen.connections } : {}
@@ -204,7 +203,7 @@ function ratios(results: Run[]): { partSize: number; reference: string; ratio: n
 async function profileSection(target: BenchTarget): Promise<string> {
   const file = join(tmpdir(), `s3-sink-bench-${process.pid}.cpuprofile`)
   const c = { bytes, ...REFERENCE, key: 'bench/profile' }
-  const run = await runOne('s3-sink', target, c, { BENCH_CPU_PROFILE: file })
+  const run = await runOne('s3-sink', target, c, { env: { BENCH_CPU_PROFILE: file } })
   const { byKind, byFunction } = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile)
   rmSync(file, { force: true })
   const perGiB = (ms: number) => (ms / 1000 / (bytes / GIB)).toFixed(3)

@@ -1,5 +1,5 @@
 // One measured upload, in a process of its own so that CPU time and peak RSS belong to it alone.
-// Usage: node --import tsx bench/run-one.ts '<json: { impl, target, case }>'; prints one line of JSON.
+// Usage: node --import tsx bench/run-one.ts '<json: { impl, target, case, counts }>'; prints one line of JSON.
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { S3Client } from '@aws-sdk/client-s3'
@@ -10,10 +10,13 @@ const {
   impl: name,
   target,
   case: c,
+  counts,
 } = JSON.parse(process.argv[2] as string) as {
   impl: string
   target: BenchTarget
   case: BenchCase
+  /** The endpoint is the null server, which counts requests and connections: start its counts after warm-up. */
+  counts?: boolean
 }
 const { impl } = (await import(`./impls/${name}.js`)) as { impl: Impl }
 const client = new S3Client({
@@ -24,14 +27,14 @@ const client = new S3Client({
   // The SDK's warning about streamed requests it cannot retry is noise here.
   logger: { debug() {}, info() {}, warn() {}, error() {} },
 })
-// A short upload first, not measured: JIT warm-up and the first connections cost the same for every
-// implementation and would otherwise weigh on short runs.
-await impl.upload(
-  client,
-  target,
-  { ...c, bytes: Math.min(c.bytes, 2 * c.partSize), key: `${c.key}-warm-up` },
-  benchSource(Math.min(c.bytes, 2 * c.partSize)),
-)
+// An upload of one window ((concurrency + 1) parts) first, not measured: JIT warm-up, the first connections, and
+// the first touch of the memory that holds the parts in flight cost the same for every implementation and would
+// otherwise weigh on short runs. The last matters on these virtual machines, where writing fresh memory runs at
+// about 300 MiB/s against 20 GiB/s for memory touched before; a long stream, or a process that has uploaded
+// before, pays it once.
+const warmUp = Math.min(c.bytes, (c.concurrency + 1) * c.partSize)
+await impl.upload(client, target, { ...c, bytes: warmUp, key: `${c.key}-warm-up` }, benchSource(warmUp))
+if (counts) await fetch(`${target.endpoint}/__stats`)
 // BENCH_CPU_PROFILE=file.cpuprofile: a V8 CPU profile of the measured upload alone (not start-up, not warm-up).
 const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined
 const rssBefore = process.memoryUsage().rss
