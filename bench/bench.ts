@@ -175,8 +175,8 @@ function summarize(results: Run[]): Measurement[] {
 }
 
 /** s3-sink's throughput over each reference's, within each round at the same configuration; then the median. */
-function ratios(results: Run[]): { partSize: number; reference: string; ratio: number }[] {
-  const out: { partSize: number; reference: string; ratio: number }[] = []
+function ratios(results: Run[]): { partSize: number; reference: string; ratio: number; range: number[] }[] {
+  const out: { partSize: number; reference: string; ratio: number; range: number[] }[] = []
   for (const partSize of sizes) {
     for (const reference of ['lib-storage', 'raw-http']) {
       const perRound: number[] = []
@@ -193,7 +193,14 @@ function ratios(results: Run[]): { partSize: number; reference: string; ratio: n
         const theirs = at(reference)
         if (mine && theirs) perRound.push(theirs.seconds / mine.seconds)
       }
-      if (perRound.length) out.push({ partSize, reference, ratio: median(perRound) })
+      if (perRound.length) {
+        out.push({
+          partSize,
+          reference,
+          ratio: median(perRound),
+          range: [Math.min(...perRound), Math.max(...perRound)],
+        })
+      }
     }
   }
   return out
@@ -304,11 +311,14 @@ try {
       ),
     )
     const ratioRows = ratios(results).map(
-      (r) => `| ${r.partSize / MIB} MiB × ${REFERENCE.concurrency} | ${r.reference} | ${r.ratio.toFixed(2)}× |`,
+      (r) =>
+        `| ${r.partSize / MIB} MiB × ${REFERENCE.concurrency} | ${r.reference} | ${r.ratio.toFixed(2)}× | ` +
+        `${r.range.map((x) => x.toFixed(2)).join('–')} |`,
     )
     sections.push(
       `### ${title}\n\n${table}\n\ns3-sink's throughput over the reference's, median of the per-round ratios:\n\n` +
-        `| configuration | reference | s3-sink ÷ reference |\n| --- | --- | ---: |\n${ratioRows.join('\n')}`,
+        `| configuration | reference | s3-sink ÷ reference | lowest–highest round |\n| --- | --- | ---: | ---: |\n` +
+        ratioRows.join('\n'),
     )
     if (name !== 'store')
       panels.push({ title: name === 'null' ? 'null endpoint (loopback)' : 'modelled WAN link', rows })

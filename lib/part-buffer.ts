@@ -26,7 +26,7 @@ export function blockSizeFor(partSize: number): number {
   return Math.ceil(share / 4096) * 4096
 }
 
-/** How long blocks nobody takes stay in a pool before they are let go. */
+/** How long a free block may sit untaken in a pool before it is let go. */
 const KEEP_IDLE_BLOCKS_MS = 5000
 
 interface BlockPoolOptions {
@@ -38,8 +38,8 @@ interface BlockPoolOptions {
  * Blocks of one size, handed out and taken back. A block given back is reused for a later part, so a long
  * stream touches the same few blocks again and again: no fresh memory per part, no page faults, no garbage for
  * the collector. The sinks of a process share one pool per block size, so that one upload after another reuses
- * the same memory too; blocks left untaken for 5 s are let go. A pool never holds more blocks than were in use
- * at once.
+ * the same memory too. Blocks that sat free for a whole 5 s are let go, so a pool keeps what its users keep
+ * taking and no more; it never holds more blocks than were in use at once.
  */
 export class BlockPool {
   static readonly #shared = new Map<number, BlockPool>()
@@ -55,14 +55,16 @@ export class BlockPool {
   }
 
   readonly blockSize: number
+  /** Free blocks, the longest free first. */
   readonly #free: Buffer[] = []
   readonly #onEmpty: (() => void) | undefined
   readonly #keepIdleMs: number
   #allocated = 0
-  #takenSinceCheck = false
+  /** The fewest free blocks since the watch began: that many sat free all along. */
+  #fewestFree = 0
   #timer: NodeJS.Timeout | undefined
 
-  /** `keepIdleMs`: how long free blocks nobody takes are kept; `onEmpty`: called when the pool holds none. */
+  /** `keepIdleMs`: how long a free block may sit untaken; `onEmpty`: called when the pool holds no block. */
   constructor(blockSize: number, { keepIdleMs = KEEP_IDLE_BLOCKS_MS, onEmpty }: BlockPoolOptions = {}) {
     this.blockSize = blockSize
     this.#keepIdleMs = keepIdleMs
@@ -80,8 +82,9 @@ export class BlockPool {
   }
 
   take(): Buffer {
-    this.#takenSinceCheck = true
+    // The most recently freed block: the likeliest to be in the CPU's cache, and the longest free stay free.
     const block = this.#free.pop()
+    this.#fewestFree = Math.min(this.#fewestFree, this.#free.length)
     if (block) return block
     this.#allocated++
     return Buffer.allocUnsafeSlow(this.blockSize)
@@ -89,24 +92,20 @@ export class BlockPool {
 
   give(blocks: readonly Buffer[]): void {
     for (const block of blocks) this.#free.push(block)
-    this.#timer ??= this.#watch()
+    if (!this.#timer) this.#watch()
   }
 
-  /** Lets the free blocks go once none was taken for `keepIdleMs`. */
-  #watch(): NodeJS.Timeout {
-    this.#takenSinceCheck = false
-    const timer = setTimeout(() => {
+  /** Every `keepIdleMs`, lets go of the blocks that were free all that time, until none is free. */
+  #watch(): void {
+    this.#fewestFree = this.#free.length
+    this.#timer = setTimeout(() => {
       this.#timer = undefined
-      if (this.#takenSinceCheck) {
-        this.#timer = this.#watch()
-        return
-      }
-      this.#allocated -= this.#free.length
-      this.#free.length = 0
-      if (this.#allocated === 0) this.#onEmpty?.()
+      const idle = this.#free.splice(0, this.#fewestFree)
+      this.#allocated -= idle.length
+      if (this.#free.length > 0) this.#watch()
+      else if (this.#allocated === 0) this.#onEmpty?.()
     }, this.#keepIdleMs)
-    timer.unref()
-    return timer
+    this.#timer.unref()
   }
 }
 
