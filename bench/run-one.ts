@@ -29,9 +29,9 @@ const client = new S3Client({
 })
 // An upload of one window ((concurrency + 1) parts) first, not measured: JIT warm-up, the first connections, and
 // the first touch of the memory that holds the parts in flight cost the same for every implementation and would
-// otherwise weigh on short runs. The last matters on these virtual machines, where writing fresh memory runs at
-// about 300 MiB/s against 20 GiB/s for memory touched before; a long stream, or a process that has uploaded
-// before, pays it once.
+// otherwise weigh on short runs. The last matters on virtual machines such as the one in bench/results, where
+// writing fresh memory runs at about 300 MiB/s against 20 GiB/s for memory touched before; a long stream, or a
+// process that has uploaded before, pays it once.
 const warmUp = Math.min(c.bytes, (c.concurrency + 1) * c.partSize)
 await impl.upload(client, target, { ...c, bytes: warmUp, key: `${c.key}-warm-up` }, benchSource(warmUp))
 if (counts) await fetch(`${target.endpoint}/__stats`)
