@@ -320,8 +320,9 @@ try {
         `| configuration | reference | s3-sink ÷ reference | lowest–highest round |\n| --- | --- | ---: | ---: |\n` +
         ratioRows.join('\n'),
     )
-    if (name !== 'store')
-      panels.push({ title: name === 'null' ? 'null endpoint (loopback)' : 'modelled WAN link', rows })
+    // The chart is throughput against part size: the two endpoints swept over part sizes.
+    if (name === 'null') panels.push({ title: 'null endpoint (loopback)', rows })
+    if (name === 'wan') panels.push({ title: 'modelled WAN link', rows })
     if (name === 'null') sections.push(await profileSection(target))
   }
 } finally {
