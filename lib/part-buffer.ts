@@ -91,6 +91,7 @@ export class BlockPool {
   }
 
   give(blocks: readonly Buffer[]): void {
+    if (blocks.length === 0) return
     for (const block of blocks) this.#free.push(block)
     if (!this.#timer) this.#watch()
   }
@@ -205,6 +206,18 @@ export class PartBuffer {
     const part = this.#close(this.#open)
     this.#open = this.#openPart(this.#open.partNumber + 1)
     return part
+  }
+
+  /**
+   * Gives back the blocks of the parts not taken and of the part being filled: for a stream that stops early
+   * (destroyed, suspended). Parts taken are given back by their own `release()`.
+   */
+  dispose(): void {
+    for (const part of this.#sealed.splice(0)) part.release()
+    this.#sealedBytes = 0
+    this.#pool.give(this.#open.blocks.splice(0))
+    this.#open.size = 0
+    this.#open.hashed = 0
   }
 
   /** Feeds the hasher the bytes copied since it last ran; they never cross a block boundary unhashed. */

@@ -173,6 +173,8 @@ export class S3Sink extends Writable {
     this.#detachSignal()
     this.#abort.abort(this.#failure)
     this.#pending = undefined
+    // Parts not yet sent will not be: their blocks go back to the pool (parts in flight give theirs as they settle).
+    this.#buffer?.dispose()
     this.#releaseHeld(err)
     this.#cleanUp(err).then(
       () => callback(err),

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import t from 'tap'
 import { S3Sink } from '../lib/index.js'
+import { BlockPool, blockSizeFor } from '../lib/part-buffer.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
 import { incompleteUploads, MiB, objectExists } from './fixtures/store.js'
@@ -14,7 +15,7 @@ for (const withError of [false, true]) {
     const errors: unknown[] = []
     sink.on('error', (err) => errors.push(err))
     const data = pseudoRandomBytes(12 * MiB, 5)
-    // Three parts cut: two go in flight at once, the writer is held back.
+    // The write is copied in as the window allows: two parts go in flight, the rest of the write waits.
     sink.write(data)
     await once(sink, 'part')
     t.ok(sink.uploadId, 'the multipart upload exists')
@@ -26,6 +27,9 @@ for (const withError of [false, true]) {
     t.same(errors, withError ? [boom] : [], 'error event only for destroy(err)')
     t.same(await incompleteUploads(client, Bucket, Key), [], 'the multipart upload was aborted')
     t.equal(await objectExists(client, Bucket, Key), false, 'no object')
+    const pool = BlockPool.shared(blockSizeFor(5 * MiB))
+    t.ok(pool.allocatedBytes >= 2 * 5 * MiB, 'two parts were in flight')
+    t.equal(pool.freeBytes, pool.allocatedBytes, 'every block is back in the pool: none lost, none still in use')
     const late = await new Promise((resolve) => sink.write(Buffer.from('late'), resolve))
     t.match(late, { code: 'ERR_STREAM_DESTROYED' }, 'writing after destroy fails as in Node')
   })

@@ -186,6 +186,23 @@ t.test('each part carries the checksum of its own bytes, across hashing steps an
   }
 })
 
+t.test('a stream that stops early gives back the blocks of the parts it still holds', async (t) => {
+  const pool = new BlockPool(blockSizeFor(64 * 1024))
+  const buffer = new PartBuffer(() => 64 * 1024, undefined, 1, pool)
+  buffer.push(pseudoRandomBytes(3 * 64 * 1024 + 100, 8))
+  const taken = buffer.takeFull() as Part
+  t.equal(buffer.fullParts, 2)
+  t.equal(pool.allocatedBytes, 4 * 64 * 1024, 'three full parts and the one being filled')
+  buffer.dispose()
+  t.equal(buffer.length, 0)
+  t.equal(buffer.fullParts, 0)
+  t.equal(pool.freeBytes, 3 * 64 * 1024, 'all but the part taken, which gives back its own')
+  taken.release()
+  t.equal(pool.freeBytes, 4 * 64 * 1024)
+  buffer.dispose()
+  t.equal(pool.freeBytes, 4 * 64 * 1024, 'twice is harmless')
+})
+
 t.test('an empty stream gives one empty part', async (t) => {
   const buffer = new PartBuffer(() => 1000)
   buffer.push(Buffer.alloc(0))
