@@ -1,3 +1,5 @@
+import type { S3SinkResult } from './types.js'
+
 /**
  * Stable codes of the errors an {@link S3Sink} fails with at run time.
  *
@@ -6,6 +8,12 @@
  * - `ERR_S3_SINK_PART_FAILED`: a part failed after its retries, or with an error that retrying cannot fix.
  * - `ERR_S3_SINK_PUT_FAILED`: the single PutObject of a stream shorter than one part failed.
  * - `ERR_S3_SINK_COMPLETE_FAILED`: CompleteMultipartUpload failed.
+ * - `ERR_S3_SINK_DESTROYED`: the sink was destroyed after `end()`, before its object was stored; if the
+ *   object turned out stored all the same, the error says so and carries `result`.
+ * - `ERR_S3_SINK_ABORT_FAILED`: AbortMultipartUpload failed (found as `abortError`, or thrown by the helpers
+ *   that abort stale uploads).
+ * - `ERR_S3_SINK_LIST_FAILED`: ListMultipartUploads or ListParts failed.
+ * - `ERR_S3_SINK_HEAD_FAILED`: HeadObject failed.
  * - `ERR_S3_SINK_STALLED`: an attempt made no progress for `stallTimeout` ms (the `cause` of a part failure).
  * - `ERR_S3_SINK_TOO_MANY_PARTS`: the stream needs more than `maxParts` parts with the part sizes allowed.
  * - `ERR_S3_SINK_SUSPENDED`: `suspend()` stopped the upload; it is kept in the store to be resumed.
@@ -19,6 +27,10 @@ export type S3SinkErrorCode =
   | 'ERR_S3_SINK_PART_FAILED'
   | 'ERR_S3_SINK_PUT_FAILED'
   | 'ERR_S3_SINK_COMPLETE_FAILED'
+  | 'ERR_S3_SINK_DESTROYED'
+  | 'ERR_S3_SINK_ABORT_FAILED'
+  | 'ERR_S3_SINK_LIST_FAILED'
+  | 'ERR_S3_SINK_HEAD_FAILED'
   | 'ERR_S3_SINK_STALLED'
   | 'ERR_S3_SINK_TOO_MANY_PARTS'
   | 'ERR_S3_SINK_SUSPENDED'
@@ -41,6 +53,8 @@ export interface S3SinkErrorContext {
   bytesUploaded?: number
   /** HTTP status of the store's answer, when there was one. */
   statusCode?: number
+  /** What is stored, when the object was stored although the sink failed (destroyed while completing). */
+  result?: S3SinkResult
 }
 
 /**
@@ -57,6 +71,7 @@ export class S3SinkError extends Error {
   readonly bytesWritten?: number
   readonly bytesUploaded?: number
   readonly statusCode?: number
+  readonly result?: S3SinkResult
   /**
    * Set when the sink failed and then could not abort its multipart upload either: the upload (named by
    * `uploadId`) is left in the store and should be aborted by other means.

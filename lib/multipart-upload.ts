@@ -1,14 +1,19 @@
+import { createHash } from 'node:crypto'
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
   CompleteMultipartUploadCommand,
   type CompleteMultipartUploadCommandOutput,
   CreateMultipartUploadCommand,
+  type CreateMultipartUploadCommandOutput,
   HeadObjectCommand,
-  type S3Client,
+  type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
+import { errorCode, httpStatus, S3SinkError } from './errors.js'
 import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
+import type { RequestPath } from './request.js'
+import { listUploads } from './stale-uploads.js'
 import type { StoredPart } from './types.js'
 
 /** Fields of PutObject's input that CreateMultipartUpload has no place for; they go to Complete or nowhere. */
@@ -16,23 +21,41 @@ const NOT_FOR_CREATE = ['IfMatch', 'IfNoneMatch', 'WriteOffsetBytes'] as const
 /** Fields Complete must repeat: conditional writes, and what every request repeats. */
 const FOR_COMPLETE = ['IfMatch', 'IfNoneMatch', ...REQUEST_FIELDS] as const
 const FOR_ABORT = ['RequestPayer', 'ExpectedBucketOwner'] as const
+/** Stores give `Initiated` to the second: the slack of a comparison between it and our clock. */
+const SECOND = 1000
+
+/** What CompleteMultipartUpload (or the HeadObject that stands in for its lost answer) tells of the object. */
+export interface Completed {
+  ETag?: string | undefined
+  VersionId?: string | undefined
+  Location?: string | undefined
+}
+
+/** How an abort ended: the upload is aborted, or the store no longer knows it (aborted or completed before). */
+export type AbortOutcome = 'aborted' | 'gone' | 'never-created'
 
 /**
- * Where the upload begins, completes or aborts. CreateMultipartUpload is sent when the first part is ready
- * (a stream shorter than one part never creates one) and, unlike the parts, is not cancelled by the sink's
- * signal: once it has been sent, the sink must learn the upload id so that it can abort the upload.
- * The SDK retries these small requests itself; the sink retries the streamed parts.
+ * Where the upload begins, completes or aborts; every request goes through the sink's {@link RequestPath}.
+ *
+ * CreateMultipartUpload is sent when the first part is ready (a stream shorter than one part never creates one).
+ * Each attempt whose answer was lost may have created an upload all the same (S3 makes a new one per request),
+ * so the time of each such attempt is kept, and once the upload id is known — or the upload is given up —
+ * the uploads of this exact key initiated within those times are found and aborted; never another's.
  */
 export class MultipartUpload {
-  readonly #client: S3Client
+  readonly #path: RequestPath
   readonly #params: S3SinkParams
   readonly #checksum: ChecksumAlgorithm | false
   readonly #created: Promise<string>
   #uploadId: string | undefined
+  /** Local times [start, end] of Create attempts that failed without a 4xx answer: the store may have acted. */
+  readonly #lostCreates: [number, number][] = []
+  /** Local times of the Create attempt that answered. */
+  #answeredCreate: [number, number] | undefined
 
   /** Creates a multipart upload, or takes up `existingUploadId` (when resuming). */
-  constructor(client: S3Client, params: S3SinkParams, checksum: ChecksumAlgorithm | false, existingUploadId?: string) {
-    this.#client = client
+  constructor(path: RequestPath, params: S3SinkParams, checksum: ChecksumAlgorithm | false, existingUploadId?: string) {
+    this.#path = path
     this.#params = params
     this.#checksum = checksum
     this.#uploadId = existingUploadId
@@ -54,13 +77,60 @@ export class MultipartUpload {
     const input: Record<string, unknown> = { ...this.#params }
     for (const field of NOT_FOR_CREATE) delete input[field]
     if (this.#checksum !== false) input.ChecksumAlgorithm = this.#checksum
-    const output = await this.#client.send(new CreateMultipartUploadCommand(input as never))
-    if (!output.UploadId) throw new Error('CreateMultipartUpload answered without an UploadId')
-    this.#uploadId = output.UploadId
-    return output.UploadId
+    const { value } = await this.#path.run('CreateMultipartUpload', async ({ signal }) => {
+      const start = Date.now()
+      try {
+        const output = await this.#path.sendOnce<CreateMultipartUploadCommandOutput>(
+          new CreateMultipartUploadCommand(input as never),
+          signal,
+        )
+        this.#answeredCreate = [start, Date.now()]
+        return output
+      } catch (err) {
+        const status = httpStatus(err)
+        if (status === undefined || status >= 500) this.#lostCreates.push([start, Date.now()])
+        throw err
+      }
+    })
+    if (!value.UploadId) throw new Error('CreateMultipartUpload answered without an UploadId')
+    this.#uploadId = value.UploadId
+    // Not fatal: the upload goes on; an orphan the sweep could not reach shows in `listIncompleteUploads`.
+    if (this.#lostCreates.length > 0) await this.#sweepOrphans(this.#path).catch(() => {})
+    return value.UploadId
   }
 
-  async complete(parts: readonly StoredPart[], signal: AbortSignal): Promise<CompleteMultipartUploadCommandOutput> {
+  /**
+   * Aborts the uploads of this key that a Create attempt whose answer was lost may have made. Their `Initiated`
+   * is the store's clock; the upload that did answer maps it onto ours: it was initiated between that attempt's
+   * start and end. Without it (no Create answered), our clock is taken as the store's, within two seconds.
+   */
+  async #sweepOrphans(path: RequestPath): Promise<void> {
+    const { Bucket, Key } = this.#params
+    const uploads = (await listUploads(path, { Bucket, Prefix: Key })).filter((u) => u.Key === Key)
+    const own = uploads.find((u) => u.UploadId === this.#uploadId)?.Initiated?.getTime()
+    // store time − our time lies within [low, high]
+    let low = -2 * SECOND
+    let high = 2 * SECOND
+    if (own !== undefined && this.#answeredCreate) {
+      const [start, end] = this.#answeredCreate
+      low = own - end - SECOND
+      high = own - start + SECOND
+    }
+    const windows = this.#lostCreates.splice(0)
+    for (const upload of uploads) {
+      const initiated = upload.Initiated?.getTime()
+      if (upload.UploadId === this.#uploadId || !upload.UploadId || initiated === undefined) continue
+      if (!windows.some(([start, end]) => initiated >= start + low && initiated <= end + high)) continue
+      await this.#abortUpload(path, upload.UploadId)
+    }
+  }
+
+  /**
+   * Completes the upload. A Complete whose answer was lost and that meets `NoSuchUpload` when tried again may
+   * have gone through: the object is then looked up, and if it is this upload's (its multipart ETag and size),
+   * the upload has succeeded.
+   */
+  async complete(parts: readonly StoredPart[]): Promise<Completed> {
     const uploadId = await this.#created
     const member = this.#checksum === false ? undefined : checksumMember(this.#checksum)
     const completed: CompletedPart[] = parts.map((p) => ({
@@ -68,47 +138,112 @@ export class MultipartUpload {
       ETag: p.etag,
       ...(member && p.checksum !== undefined && p.checksumAcknowledged ? { [member]: p.checksum } : {}),
     }))
-    const output = await this.#client.send(
-      new CompleteMultipartUploadCommand({
-        ...pickFields(this.#params, FOR_COMPLETE),
-        Bucket: this.#params.Bucket,
-        Key: this.#params.Key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: completed },
-      } as never),
-      { abortSignal: signal },
-    )
+    let output: CompleteMultipartUploadCommandOutput
+    try {
+      const sent = await this.#path.send<CompleteMultipartUploadCommandOutput>(
+        'CompleteMultipartUpload',
+        () =>
+          new CompleteMultipartUploadCommand({
+            ...pickFields(this.#params, FOR_COMPLETE),
+            Bucket: this.#params.Bucket,
+            Key: this.#params.Key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: completed },
+          } as never),
+      )
+      output = sent.value
+    } catch (err) {
+      if (!(err instanceof S3SinkError) || errorCode(err.cause) !== 'NoSuchUpload') throw err
+      const stored = await this.stored(parts, this.#path).catch(() => undefined)
+      if (!stored) throw err
+      return stored
+    }
     if (!output.ETag) {
       // Ceph RGW answers Complete with an empty ETag (a known bug); HeadObject has the right one.
-      const head = await this.#client.send(
-        new HeadObjectCommand({
-          ...pickFields(this.#params, REQUEST_FIELDS),
-          Bucket: this.#params.Bucket,
-          Key: this.#params.Key,
-          ...(output.VersionId ? { VersionId: output.VersionId } : {}),
-        } as never),
-        { abortSignal: signal },
-      )
-      output.ETag = head.ETag
+      const head = await this.#head(this.#path, output.VersionId)
+      output.ETag = head?.ETag
     }
     return output
   }
 
-  /** Aborts the upload so its parts are deleted and no longer billed. */
-  async abort(): Promise<void> {
+  /**
+   * The object as the store holds it, if it is the one these parts make: its ETag is the multipart ETag of
+   * `parts` (the MD5 of their binary MD5s, `-N`) and its size their sum. Undefined when there is no such object.
+   */
+  async stored(parts: readonly StoredPart[], path: RequestPath): Promise<Completed | undefined> {
+    const expected = multipartETag(parts.map((p) => p.etag))
+    if (expected === undefined) return undefined
+    const head = await this.#head(path)
+    const size = parts.reduce((sum, p) => sum + p.size, 0)
+    if (!head || unquote(head.ETag) !== expected || head.ContentLength !== size) return undefined
+    return { ETag: head.ETag, ...(head.VersionId ? { VersionId: head.VersionId } : {}) }
+  }
+
+  async #head(path: RequestPath, VersionId?: string): Promise<HeadObjectCommandOutput | undefined> {
+    try {
+      const { value } = await path.send<HeadObjectCommandOutput>(
+        'HeadObject',
+        () =>
+          new HeadObjectCommand({
+            ...pickFields(this.#params, REQUEST_FIELDS),
+            Bucket: this.#params.Bucket,
+            Key: this.#params.Key,
+            ...(VersionId ? { VersionId } : {}),
+          } as never),
+      )
+      return value
+    } catch (err) {
+      if (err instanceof S3SinkError && err.statusCode === 404) return undefined
+      throw err
+    }
+  }
+
+  /**
+   * Aborts the upload so its parts are deleted and no longer billed, through `path` (clean-up runs on a path of
+   * its own once the sink's signal has fired). `NoSuchUpload` means the upload is gone already: aborted by an
+   * attempt whose answer was lost, or completed.
+   */
+  async abort(path: RequestPath): Promise<AbortOutcome> {
     let uploadId: string
     try {
       uploadId = await this.#created
     } catch {
-      return // no upload was created: nothing to abort
+      // No upload was created — unless an attempt whose answer was lost made one.
+      if (this.#lostCreates.length > 0) await this.#sweepOrphans(path)
+      return 'never-created'
     }
-    await this.#client.send(
-      new AbortMultipartUploadCommand({
-        ...pickFields(this.#params, FOR_ABORT),
-        Bucket: this.#params.Bucket,
-        Key: this.#params.Key,
-        UploadId: uploadId,
-      } as never),
-    )
+    return this.#abortUpload(path, uploadId)
   }
+
+  async #abortUpload(path: RequestPath, UploadId: string): Promise<AbortOutcome> {
+    try {
+      await path.send('AbortMultipartUpload', () => {
+        return new AbortMultipartUploadCommand({
+          ...pickFields(this.#params, FOR_ABORT),
+          Bucket: this.#params.Bucket,
+          Key: this.#params.Key,
+          UploadId,
+        } as never)
+      })
+      return 'aborted'
+    } catch (err) {
+      if (err instanceof S3SinkError && errorCode(err.cause) === 'NoSuchUpload') return 'gone'
+      throw err
+    }
+  }
+}
+
+/** The ETag S3 gives an object made of parts with these ETags, or undefined when one is not an MD5. */
+export function multipartETag(etags: readonly string[]): string | undefined {
+  const md5 = createHash('md5')
+  for (const etag of etags) {
+    const hex = unquote(etag)
+    if (!/^[0-9a-f]{32}$/i.test(hex)) return undefined
+    md5.update(Buffer.from(hex, 'hex'))
+  }
+  return `${md5.digest('hex')}-${etags.length}`
+}
+
+function unquote(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"|"$/g, '')
 }

@@ -1,5 +1,6 @@
 import type { CreateMultipartUploadCommandInput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3'
 import { MAX_PART_SIZE, MIB, MIN_PART_SIZE, S3_MAX_PARTS } from './limits.js'
+import type { RequestPolicy } from './request.js'
 import type { ResumeState } from './types.js'
 
 /** Checksum algorithms the sink can compute while bytes arrive. */
@@ -78,11 +79,19 @@ export interface S3SinkOptions {
    */
   checksum?: ChecksumAlgorithm | false
   /**
-   * Attempts per part (and per PutObject) before the upload fails. Network errors, timeouts, stalls,
-   * 5xx answers and throttling are retried; errors a retry cannot fix fail at once.
-   * @default 5
+   * Attempts per request (every part, and every other request the sink sends) before the upload fails, unless
+   * `retryTimeout` runs out first. Network errors, timeouts, stalls, 5xx answers and throttling are retried;
+   * errors a retry cannot fix fail at once.
+   * @default 20
    */
   maxAttempts?: number
+  /**
+   * Time budget of one request's retries, in ms: no attempt starts later than this after its first attempt
+   * began. With the defaults a request rides out a store that is unreachable for a minute or more; `0` leaves
+   * only `maxAttempts`.
+   * @default 120000
+   */
+  retryTimeout?: number
   /**
    * Base of the exponential backoff between attempts, in ms; each wait is a random time up to
    * `min(retryMaxDelay, retryBaseDelay × 2^(attempt − 1))` ("full jitter").
@@ -95,7 +104,7 @@ export interface S3SinkOptions {
    */
   retryMaxDelay?: number
   /**
-   * An attempt at a part that sends no bytes and receives no answer for this many ms is cancelled and
+   * An attempt at any request that sends no bytes and receives no answer for this many ms is cancelled and
    * retried. `0` turns the check off.
    * @default 60000
    */
@@ -153,6 +162,7 @@ export interface ResolvedOptions {
   leavePartsOnError: boolean
   checksum: ChecksumAlgorithm | false
   maxAttempts: number
+  retryTimeout: number
   retryBaseDelay: number
   retryMaxDelay: number
   stallTimeout: number
@@ -164,11 +174,34 @@ export interface ResolvedOptions {
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
 export const DEFAULT_CONCURRENCY = 4
-export const DEFAULT_MAX_ATTEMPTS = 5
+export const DEFAULT_MAX_ATTEMPTS = 20
+export const DEFAULT_RETRY_TIMEOUT = 120_000
 export const DEFAULT_RETRY_BASE_DELAY = 200
 export const DEFAULT_RETRY_MAX_DELAY = 20_000
 export const DEFAULT_STALL_TIMEOUT = 60_000
 export const DEFAULT_MAX_BUFFERED_BYTES = 512 * MIB
+/** S3's longest key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024
+
+/** The request policy of the helpers that take no options (stale-upload listing and cleanup, resumeOffset). */
+export const DEFAULT_REQUEST_POLICY: RequestPolicy = {
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  retryTimeout: DEFAULT_RETRY_TIMEOUT,
+  baseDelay: DEFAULT_RETRY_BASE_DELAY,
+  maxDelay: DEFAULT_RETRY_MAX_DELAY,
+  stallTimeout: DEFAULT_STALL_TIMEOUT,
+}
+
+/** The request policy of resolved options. */
+export function requestPolicy(o: ResolvedOptions): RequestPolicy {
+  return {
+    maxAttempts: o.maxAttempts,
+    retryTimeout: o.retryTimeout,
+    baseDelay: o.retryBaseDelay,
+    maxDelay: o.retryMaxDelay,
+    stallTimeout: o.stallTimeout,
+  }
+}
 
 /** Checks every option and applies the defaults. Throws TypeError or RangeError as Node's own APIs do. */
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -190,6 +223,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       throw invalidType(`params.${name}`, 'a non-empty string', params[name])
     }
   }
+  const keyBytes = Buffer.byteLength(params.Key as string, 'utf8')
+  if (keyBytes > MAX_KEY_BYTES) {
+    throwRange('params.Key', `at most ${MAX_KEY_BYTES} bytes long in UTF-8 (S3's limit)`, `${keyBytes} bytes`)
+  }
   const resume = o.resume === undefined ? undefined : checkResume(o.resume, params)
   // Options that decide part boundaries come from the state when resuming, and may not contradict it.
   if (resume) {
@@ -207,7 +244,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const partSize = integer('partSize', o.partSize, DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE, sizeName)
   const concurrency = integer('concurrency', o.concurrency, DEFAULT_CONCURRENCY, 1, 10_000)
   const maxParts = integer('maxParts', o.maxParts, S3_MAX_PARTS, 1, S3_MAX_PARTS)
-  const maxAttempts = integer('maxAttempts', o.maxAttempts, DEFAULT_MAX_ATTEMPTS, 1, 100)
+  const maxAttempts = integer('maxAttempts', o.maxAttempts, DEFAULT_MAX_ATTEMPTS, 1, 1000)
+  const retryTimeout = integer('retryTimeout', o.retryTimeout, DEFAULT_RETRY_TIMEOUT, 0, 86_400_000)
   const retryBaseDelay = integer('retryBaseDelay', o.retryBaseDelay, DEFAULT_RETRY_BASE_DELAY, 0, 3_600_000)
   const retryMaxDelay = integer('retryMaxDelay', o.retryMaxDelay, DEFAULT_RETRY_MAX_DELAY, 0, 3_600_000)
   const stallTimeout = integer('stallTimeout', o.stallTimeout, DEFAULT_STALL_TIMEOUT, 0, 2_147_483_647)
@@ -258,6 +296,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     leavePartsOnError,
     checksum: checksum as ChecksumAlgorithm | false,
     maxAttempts,
+    retryTimeout,
     retryBaseDelay,
     retryMaxDelay,
     stallTimeout,
@@ -312,7 +351,7 @@ function integer(
   return value
 }
 
-function throwRange(name: string, what: string, value: number): never {
+function throwRange(name: string, what: string, value: number | string): never {
   const err = new RangeError(`${name} must be ${what}, got ${value}`)
   throw Object.assign(err, { code: 'ERR_OUT_OF_RANGE' })
 }

@@ -62,18 +62,38 @@ export function isRetryable(err: unknown): boolean {
 }
 
 export interface RetryPolicy {
+  /** Most attempts at one request. */
   maxAttempts: number
+  /** No attempt starts this many ms after the request's first one began; `0`: no limit in time. */
+  retryTimeout: number
   baseDelay: number
   maxDelay: number
+}
+
+/** Answers that mean the store is overloaded: waits after them start this many times longer. */
+const THROTTLING_FACTOR = 5
+const THROTTLING_CODES = new Set([...RETRYABLE_S3_CODES].filter((c) => /Throttl|SlowDown|Limit|TooMany/.test(c)))
+
+/** Whether `err` is the store asking for fewer requests (503 SlowDown, 429, throttling codes). */
+export function isThrottling(err: unknown): boolean {
+  const code = errorCode(err)
+  return httpStatus(err) === 429 || (code !== undefined && THROTTLING_CODES.has(code))
 }
 
 /**
  * Wait before attempt `attempt + 1` (after `attempt` failures): exponential backoff with full jitter,
  * a random time in [0, min(maxDelay, baseDelay × 2^(attempt − 1))]; spreads retries of parts that failed
- * together (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+ * together (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). After a throttling
+ * answer the base is five times longer, as the AWS SDKs do (500 ms against 100 ms).
  */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelay, policy.baseDelay * 2 ** Math.max(0, attempt - 1))
+export function backoffDelay(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'baseDelay' | 'maxDelay'>,
+  random: () => number = Math.random,
+  throttled = false,
+): number {
+  const base = throttled ? policy.baseDelay * THROTTLING_FACTOR : policy.baseDelay
+  const ceiling = Math.min(policy.maxDelay, base * 2 ** Math.max(0, attempt - 1))
   return Math.floor(random() * ceiling)
 }
 
@@ -87,9 +107,10 @@ export class RetriesExhausted extends Error {
 }
 
 /**
- * Runs `attempt` until it succeeds, fails with an error retrying cannot fix, or `maxAttempts` are used.
- * Rejects with {@link RetriesExhausted} carrying the last error and the number of attempts made, or with
- * `signal`'s reason once it aborts.
+ * Runs `attempt` until it succeeds, fails with an error retrying cannot fix, or the budget is spent:
+ * `maxAttempts` attempts, or `retryTimeout` ms since the first attempt began (a wait that would end past it is
+ * not taken). Rejects with {@link RetriesExhausted} carrying the last error and the number of attempts made,
+ * or with `signal`'s reason once it aborts.
  */
 export async function withRetries<T>(
   policy: RetryPolicy,
@@ -97,13 +118,18 @@ export async function withRetries<T>(
   attempt: (attemptNumber: number) => Promise<T>,
   onRetry?: (err: unknown, attemptNumber: number, delay: number) => void,
 ): Promise<{ value: T; attempts: number }> {
+  const started = Date.now()
   for (let n = 1; ; n++) {
+    signal.throwIfAborted()
     try {
       return { value: await attempt(n), attempts: n }
     } catch (err) {
       signal.throwIfAborted()
       if (n >= policy.maxAttempts || !isRetryable(err)) throw new RetriesExhausted(err, n)
-      const delay = backoffDelay(n, policy)
+      const delay = backoffDelay(n, policy, Math.random, isThrottling(err))
+      if (policy.retryTimeout > 0 && Date.now() + delay - started >= policy.retryTimeout) {
+        throw new RetriesExhausted(err, n)
+      }
       onRetry?.(err, n, delay)
       // An abort during the wait rejects with Node's AbortError; report the signal's own reason instead.
       await sleep(delay, undefined, { signal }).catch(() => signal.throwIfAborted())

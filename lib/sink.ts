@@ -1,24 +1,18 @@
 import { Writable } from 'node:stream'
 import PQueue from 'p-queue'
 import { loadHasher } from './checksum.js'
-import { describe, errorCode, httpStatus, S3SinkError, type S3SinkErrorCode } from './errors.js'
-import { MultipartUpload } from './multipart-upload.js'
-import { pickFields, REQUEST_FIELDS, type ResolvedOptions, resolveOptions, type S3SinkOptions } from './options.js'
+import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
+import { type Completed, MultipartUpload } from './multipart-upload.js'
+import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
 import { type Part, PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
-import { type AttemptContext, putObjectAttempt, uploadPartAttempt } from './part-upload.js'
-import { contiguousPrefix, listStoredParts } from './resume.js'
-import { RetriesExhausted, withRetries } from './retry.js'
+import { type BodyRequest, putObject, uploadPart } from './part-upload.js'
+import { RequestPath, type Sent } from './request.js'
+import { type ReplayCheck, takeUp } from './resume.js'
 import type { PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'
 
-/** A request's answer, the attempts it took and when the first began. */
-interface Outcome {
-  value: { ETag?: string } & Record<string, unknown>
-  attempts: number
-  started: number
-  /** The checksum the sink computed and sent. */
-  checksum?: string | undefined
-}
+/** A part's answer, the attempts it took, when the first began, and the checksum the sink sent. */
+type Outcome = Sent<{ ETag?: string | undefined }> & { checksum?: string | undefined }
 
 export interface S3SinkEvents {
   part: [PartInfo]
@@ -48,6 +42,8 @@ export class S3Sink extends Writable {
   readonly #schedule: PartSizeSchedule
   /** Cancels every request of this sink. */
   readonly #abort = new AbortController()
+  /** Every request of the sink goes this way: watchdog, retries, this sink's signal, scrubbed errors. */
+  readonly #path: RequestPath
   readonly #queue: PQueue
   #buffer: PartBuffer | undefined
   #upload: MultipartUpload | undefined
@@ -66,14 +62,13 @@ export class S3Sink extends Writable {
   #bytesUploaded = 0
   #peakBufferedBytes = 0
   #onSignalAbort: (() => void) | undefined
-  /** When resuming from byte 0: parts 1..#skipThrough are stored already; their bytes are checked, not sent. */
-  #skipThrough = 0
-  readonly #resumedParts = new Map<number, StoredPart>()
-  /** Checks of skipped parts against their stored checksums, still running. */
-  #pendingChecks: Promise<void>[] = []
+  /** When resuming from byte 0: the stored parts the source meets again, checked rather than sent. */
+  #replay: ReplayCheck | undefined
   /** After suspend() or a changed source the upload stays in the store, to be resumed. */
   #keepUpload = false
   #suspending = false
+  /** `end()` was called and `_final` is storing the object: a destroy now must not pass for success. */
+  #completing = false
 
   constructor(options: S3SinkOptions) {
     const resolved = resolveOptions(options)
@@ -81,6 +76,13 @@ export class S3Sink extends Writable {
     this.#options = resolved
     this.#schedule = partSizeSchedule(resolved)
     this.#queue = new PQueue({ concurrency: resolved.concurrency })
+    this.#path = new RequestPath(
+      resolved.client,
+      requestPolicy(resolved),
+      this.#abort.signal,
+      (failed) => this.emit('retry', failed satisfies RetryInfo),
+      () => this.#context(),
+    )
     const { signal } = resolved
     if (signal) {
       this.#onSignalAbort = () =>
@@ -111,7 +113,7 @@ export class S3Sink extends Writable {
   override _construct(callback: (err?: Error | null) => void): void {
     const { checksum } = this.#options
     const ready = checksum === false ? Promise.resolve(undefined) : loadHasher(checksum)
-    Promise.all([ready, this.#resume()]).then(
+    Promise.all([ready, this.#takeUp()]).then(
       ([hasher, firstPartNumber]) => {
         this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber)
         callback()
@@ -132,10 +134,8 @@ export class S3Sink extends Writable {
       })
     }
     this.#suspending = true
-    const { client, params, checksum } = this.#options
     // A stream still in its first part has no upload yet: create one, so that there is something to resume.
-    this.#upload ??= new MultipartUpload(client, params, checksum)
-    await this.#upload.id()
+    await this.#multipartUpload().id()
     await this.#whenIdle()
     if (this.#failure) throw this.#failure
     const state = this.#checkpoint()
@@ -148,6 +148,27 @@ export class S3Sink extends Writable {
       ),
     )
     return state
+  }
+
+  /**
+   * Node throws at once on a chunk that is not bytes (an object, a number, `null`) and leaves the stream open;
+   * the sink also closes, so that its upload is aborted rather than left behind. The throw is the report: no
+   * `'error'` event follows it (one nobody listens to would end the process).
+   */
+  override write(chunk: unknown, callback?: (error: Error | null | undefined) => void): boolean
+  override write(
+    chunk: unknown,
+    encoding: BufferEncoding,
+    callback?: (error: Error | null | undefined) => void,
+  ): boolean
+  override write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    try {
+      return super.write(chunk, encoding as BufferEncoding, callback as (err?: Error | null) => void)
+    } catch (err) {
+      this.#failure ??= err as Error
+      this.destroy()
+      throw err
+    }
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -177,9 +198,24 @@ export class S3Sink extends Writable {
     this.#buffer?.dispose()
     this.#releaseHeld(err)
     this.#cleanUp(err).then(
-      () => callback(err),
+      (stored) => callback(err ?? this.#destroyedWhileCompleting(stored)),
       (cleanupErr: unknown) => callback(cleanupErr as Error),
     )
+  }
+
+  /**
+   * `destroy()` without an error after `end()` never passes for success: the object may not exist. If it does
+   * (the Complete went through before the destroy), the error says so and carries the result.
+   */
+  #destroyedWhileCompleting(stored: S3SinkResult | undefined): Error | null {
+    if (!this.#completing || this.writableFinished) return null
+    return stored
+      ? this.#error(
+          'ERR_S3_SINK_DESTROYED',
+          'the sink was destroyed while completing the upload, but the object was stored: see `result`',
+          { result: stored },
+        )
+      : this.#error('ERR_S3_SINK_DESTROYED', 'the sink was destroyed before the object was stored; nothing was stored')
   }
 
   #accept(chunk: Buffer): void {
@@ -249,26 +285,20 @@ export class S3Sink extends Writable {
   }
 
   #startPart(part: Part): void {
-    if (part.partNumber <= this.#skipThrough) {
-      this.#checkSkipped(part)
+    if (this.#replay?.covers(part.partNumber)) {
+      this.#replay.check(part, (err) => {
+        this.#keepUpload = true
+        this.destroy(err)
+      })
       return
     }
-    this.#upload ??= new MultipartUpload(this.#options.client, this.#options.params, this.#options.checksum)
-    const upload = this.#upload
+    const upload = this.#multipartUpload()
     this.#inFlight++
     this.#inFlightBytes += part.size
     this.#notePeak()
-    const task = async () => {
-      let uploadId: string
-      try {
-        uploadId = await upload.id()
-      } catch (err) {
-        throw this.#error('ERR_S3_SINK_CREATE_FAILED', `CreateMultipartUpload failed: ${describe(err)}`, {
-          cause: err,
-          statusCode: httpStatus(err),
-        })
-      }
-      const outcome = await this.#send(part.partNumber, (ctx) => uploadPartAttempt(ctx, uploadId, part))
+    const task = async (): Promise<Outcome> => {
+      const uploadId = await upload.id()
+      const outcome = await uploadPart(this.#bodyRequest(), uploadId, part)
       return { ...outcome, checksum: await part.checksum }
     }
     this.#queue.add(task, { signal: this.#abort.signal }).then(
@@ -277,35 +307,21 @@ export class S3Sink extends Writable {
     )
   }
 
-  /** Sends `part` with retries; the outcome carries the store's answer and the attempts it took. */
-  async #send(partNumber: number, attempt: (ctx: AttemptContext) => Promise<object>): Promise<Outcome> {
-    const started = Date.now()
-    const { maxAttempts, retryBaseDelay, retryMaxDelay } = this.#options
-    const base = {
-      client: this.#options.client,
-      params: this.#options.params,
-      checksum: this.#options.checksum,
-      stallTimeout: this.#options.stallTimeout,
-      signal: this.#abort.signal,
-    }
-    let sentByAttempt = 0
-    const { value, attempts } = await withRetries(
-      { maxAttempts, baseDelay: retryBaseDelay, maxDelay: retryMaxDelay },
-      this.#abort.signal,
-      () => {
-        // A retry sends the bytes of the failed attempt again: count each byte once in bytesSent.
-        this.#bytesSent -= sentByAttempt
-        sentByAttempt = 0
-        const onSent = (bytes: number) => {
-          sentByAttempt += bytes
-          this.#bytesSent += bytes
-        }
-        return attempt({ ...base, onSent })
+  #multipartUpload(): MultipartUpload {
+    this.#upload ??= new MultipartUpload(this.#path, this.#options.params, this.#options.checksum)
+    return this.#upload
+  }
+
+  #bodyRequest(): BodyRequest {
+    const { params, checksum } = this.#options
+    return {
+      path: this.#path,
+      params,
+      checksum,
+      onSent: (bytes) => {
+        this.#bytesSent += bytes
       },
-      (error, attemptNumber, delayMs) =>
-        this.emit('retry', { partNumber, attempt: attemptNumber, delayMs, error } satisfies RetryInfo),
-    )
-    return { value: value as Outcome['value'], attempts, started }
+    }
   }
 
   /** Every part's outcome comes here: in-flight accounting, events, backpressure, failure. */
@@ -314,7 +330,7 @@ export class S3Sink extends Writable {
     this.#inFlight--
     this.#inFlightBytes -= part.size
     if (err !== undefined || outcome === undefined) {
-      if (!this.#abort.signal.aborted) this.destroy(this.#partError(part, err))
+      if (!this.#abort.signal.aborted) this.destroy(err as Error)
     } else {
       this.#recordPart(part, outcome)
     }
@@ -328,7 +344,7 @@ export class S3Sink extends Writable {
     const { checksum } = this.#options
     // Swift's s3api does not echo part checksums and rejects a Complete that carries them: only a
     // checksum the store acknowledged goes into CompleteMultipartUpload.
-    const echoed = checksum === false ? undefined : outcome.value[`Checksum${checksum}`]
+    const echoed = checksum === false ? undefined : (outcome.value as Record<string, unknown>)[`Checksum${checksum}`]
     const stored: StoredPart = {
       partNumber: part.partNumber,
       size: part.size,
@@ -351,6 +367,7 @@ export class S3Sink extends Writable {
   async #finish(): Promise<void> {
     // suspend() ends the stream with its own error once the parts in flight are stored.
     if (this.#suspending) return new Promise(() => {})
+    this.#completing = true
     const buffer = this.#buffer as PartBuffer
     if (!this.#upload && buffer.fullParts <= 1) {
       const part = buffer.fullParts === 1 ? (buffer.takeFull() as Part) : buffer.takeRest()
@@ -359,60 +376,47 @@ export class S3Sink extends Writable {
     }
     while (buffer.fullParts > 0) this.#startPart(buffer.takeFull() as Part)
     if (buffer.openPartSize > 0) this.#startPart(buffer.takeRest())
-    if (buffer.openPartNumber <= this.#skipThrough) {
-      const stored = [...this.#resumedParts.values()].reduce((sum, p) => sum + p.size, 0)
+    const endedEarly = this.#replay?.endedEarly(buffer.openPartNumber, this.#bytesWritten)
+    if (endedEarly) {
       this.#keepUpload = true
-      throw this.#error(
-        'ERR_S3_SINK_SOURCE_CHANGED',
-        `the source ended after ${this.#bytesWritten} bytes, before the ${stored} bytes already stored ` +
-          'for this upload: it is not the source the upload began with',
-      )
+      throw endedEarly
     }
     await this.#whenIdle()
-    await Promise.all(this.#pendingChecks)
+    await this.#replay?.settled()
     if (this.#failure) throw this.#failure
-    const upload = this.#upload as MultipartUpload
-    const parts = [...this.#completedParts].sort((a, b) => a.partNumber - b.partNumber)
-    let output: Awaited<ReturnType<MultipartUpload['complete']>>
-    try {
-      output = await upload.complete(parts, this.#abort.signal)
-    } catch (err) {
-      throw this.#error('ERR_S3_SINK_COMPLETE_FAILED', `CompleteMultipartUpload failed: ${describe(err)}`, {
-        cause: err,
-        statusCode: httpStatus(err),
-      })
-    }
-    this.result = {
+    const parts = this.#sortedParts()
+    this.result = this.#resultOf(await (this.#upload as MultipartUpload).complete(parts), parts)
+    this.#detachSignal()
+  }
+
+  #sortedParts(): StoredPart[] {
+    return [...this.#completedParts].sort((a, b) => a.partNumber - b.partNumber)
+  }
+
+  #resultOf(completed: Completed, parts: readonly StoredPart[]): S3SinkResult {
+    return {
       Bucket: this.#options.params.Bucket,
       Key: this.#options.params.Key,
-      ETag: output.ETag,
+      ETag: completed.ETag,
       size: this.#bytesUploaded,
       parts: parts.length,
-      uploadId: upload.uploadId,
-      ...(output.VersionId ? { VersionId: output.VersionId } : {}),
-      ...(output.Location ? { Location: output.Location } : {}),
+      uploadId: this.#upload?.uploadId as string,
+      ...(completed.VersionId ? { VersionId: completed.VersionId } : {}),
+      ...(completed.Location ? { Location: completed.Location } : {}),
     }
-    this.#detachSignal()
   }
 
   async #putObject(part: Part): Promise<void> {
     this.#inFlightBytes += part.size
-    let outcome: Outcome
+    let outcome: Sent<{ ETag?: string; VersionId?: string }>
     try {
-      outcome = await this.#send(part.partNumber, (ctx) => putObjectAttempt(ctx, part))
-    } catch (err) {
-      const cause = err instanceof RetriesExhausted ? err.lastError : err
-      throw this.#error('ERR_S3_SINK_PUT_FAILED', `PutObject failed: ${describe(cause)}`, {
-        cause,
-        statusCode: httpStatus(cause),
-        attempts: err instanceof RetriesExhausted ? err.attempts : undefined,
-      })
+      outcome = await putObject(this.#bodyRequest(), part)
     } finally {
       part.release()
       this.#inFlightBytes -= part.size
     }
     this.#bytesUploaded = part.size
-    const value = outcome.value as { ETag?: string; VersionId?: string }
+    const { value } = outcome
     this.result = {
       Bucket: this.#options.params.Bucket,
       Key: this.#options.params.Key,
@@ -430,30 +434,33 @@ export class S3Sink extends Writable {
    * abort reaches the store the better. A part that was in flight may still land after it (S3 documents this
    * race), so once every request has ended the abort is sent again.
    */
-  async #cleanUp(err: Error | null): Promise<void> {
+  async #cleanUp(err: Error | null): Promise<S3SinkResult | undefined> {
     const upload = this.#upload
-    if (!upload || this.result || this.#options.leavePartsOnError || this.#keepUpload) {
+    if (this.result || !upload || this.#options.leavePartsOnError || this.#keepUpload) {
       await this.#whenIdle()
-      return
+      return this.result
     }
+    // The sink's own signal has fired: clean-up requests go on, under the same policy, until done.
+    const path = this.#path.withSignal(new AbortController().signal)
     const raced = this.#inFlight > 0
-    const first = upload.abort().then(
-      () => undefined,
-      (e: unknown) => e,
-    )
+    const first = upload.abort(path).catch((e: unknown) => e as Error)
     await this.#whenIdle()
-    let abortErr = await first
-    if (raced || abortErr !== undefined) {
-      const again = await upload.abort().then(
-        () => undefined,
-        (e: unknown) => e,
-      )
-      // NoSuchUpload after a first abort that went through means the upload is gone, as wanted.
-      abortErr = abortErr === undefined && errorCode(again) === 'NoSuchUpload' ? undefined : again
+    let outcome = await first
+    if (raced || outcome instanceof Error) {
+      const again = await upload.abort(path).catch((e: unknown) => e as Error)
+      // Gone after a first abort that went through: aborted, as wanted.
+      outcome = outcome === 'aborted' && again === 'gone' ? outcome : again
     }
-    if (abortErr === undefined) return
-    if (err instanceof S3SinkError) err.abortError = abortErr
-    else if (err) Object.assign(err, { abortError: abortErr, uploadId: upload.uploadId })
+    if (outcome === 'gone' && this.#completing) {
+      // The store no longer knows the upload: a Complete cut short by the destroy may have gone through.
+      const parts = this.#sortedParts()
+      const stored = await upload.stored(parts, path).catch(() => undefined)
+      if (stored) return this.#resultOf(stored, parts)
+    }
+    if (!(outcome instanceof Error)) return undefined
+    if (err instanceof S3SinkError) err.abortError = outcome
+    else if (err) Object.assign(err, { abortError: outcome, uploadId: upload.uploadId })
+    return undefined
   }
 
   #whenIdle(): Promise<void> {
@@ -480,68 +487,18 @@ export class S3Sink extends Writable {
     if (buffered > this.#peakBufferedBytes) this.#peakBufferedBytes = buffered
   }
 
-  /**
-   * Takes up the upload of `resume`: finds the parts the store still holds (from part 1, without a gap) and
-   * returns the number of the first part this sink's source will fill.
-   */
-  async #resume(): Promise<number> {
-    const { resume, client, params, checksum, sourceOffset } = this.#options
+  /** Takes up the upload of `resume`, if given; returns the number of the first part this sink's source fills. */
+  async #takeUp(): Promise<number> {
+    const { resume, params, checksum } = this.#options
     if (!resume) return 1
-    this.#upload = new MultipartUpload(client, params, checksum, resume.uploadId)
-    const stored = await listStoredParts(client, resume, pickFields(params, REQUEST_FIELDS))
-    const prefix = contiguousPrefix(resume, stored)
-    let kept = prefix
-    if (sourceOffset > 0) {
-      let end = 0
-      kept = []
-      for (const part of prefix) {
-        if (end === sourceOffset) break
-        kept.push(part)
-        end += part.size
-      }
-      if (end !== sourceOffset) {
-        throw this.#error(
-          'ERR_S3_SINK_RESUME_FAILED',
-          `sourceOffset ${sourceOffset} is not the end of a stored part (the store holds ${end} bytes ` +
-            'from part 1 on): start the source at `await resumeOffset(client, state)`',
-          { uploadId: resume.uploadId },
-        )
-      }
-    } else {
-      this.#skipThrough = prefix.length
-      for (const part of prefix) this.#resumedParts.set(part.partNumber, part)
-    }
+    this.#upload = new MultipartUpload(this.#path, params, checksum, resume.uploadId)
+    const { kept, firstPartNumber, replay } = await takeUp(this.#path, this.#options, (code, message, context) =>
+      this.#error(code, message, context),
+    )
+    this.#replay = replay
     this.#completedParts.push(...kept)
     this.#bytesUploaded = kept.reduce((sum, p) => sum + p.size, 0)
-    return (sourceOffset > 0 ? kept.length : 0) + 1
-  }
-
-  /** A part the store already holds, met again in a source replayed from byte 0: check it, do not send it. */
-  #checkSkipped(part: Part): void {
-    // Its checksum is already running on its own: the bytes are not needed any more.
-    part.release()
-    const stored = this.#resumedParts.get(part.partNumber) as StoredPart
-    const changed = () => {
-      this.#keepUpload = true
-      this.destroy(
-        this.#error(
-          'ERR_S3_SINK_SOURCE_CHANGED',
-          `part ${part.partNumber} of the source differs from the part stored by the upload being resumed ` +
-            '(size or checksum): it is not the source the upload began with',
-          { partNumber: part.partNumber },
-        ),
-      )
-    }
-    if (part.size !== stored.size) {
-      changed()
-      return
-    }
-    if (stored.checksum === undefined || part.checksum === undefined) return
-    this.#pendingChecks.push(
-      part.checksum.then((sum) => {
-        if (sum !== stored.checksum) changed()
-      }),
-    )
+    return firstPartNumber
   }
 
   #checkpoint(): ResumeState {
@@ -555,38 +512,24 @@ export class S3Sink extends Writable {
       uniformParts: this.#options.uniformParts,
       ...(this.#options.expectedSize === undefined ? {} : { expectedSize: this.#options.expectedSize }),
       checksum: this.#options.checksum,
-      parts: [...this.#completedParts].sort((a, b) => a.partNumber - b.partNumber),
+      parts: this.#sortedParts(),
       bytesUploaded: this.#bytesUploaded,
     }
   }
 
-  #partError(part: Part, err: unknown): Error {
-    if (err instanceof S3SinkError) return err
-    const cause = err instanceof RetriesExhausted ? err.lastError : err
-    if (cause instanceof S3SinkError && cause.code !== 'ERR_S3_SINK_STALLED') return cause
-    const attempts = err instanceof RetriesExhausted ? err.attempts : undefined
-    const tried = attempts === undefined ? '' : ` after ${attempts} attempt${attempts === 1 ? '' : 's'}`
-    return this.#error('ERR_S3_SINK_PART_FAILED', `part ${part.partNumber} failed${tried}: ${describe(cause)}`, {
-      cause,
-      partNumber: part.partNumber,
-      attempts,
-      statusCode: httpStatus(cause),
-    })
-  }
-
-  #error(
-    code: S3SinkErrorCode,
-    message: string,
-    context: ConstructorParameters<typeof S3SinkError>[2] = {},
-  ): S3SinkError {
-    return new S3SinkError(code, message, {
+  /** What every error of this sink carries. */
+  #context(): S3SinkErrorContext {
+    return {
       bucket: this.#options.params.Bucket,
       key: this.#options.params.Key,
       uploadId: this.#upload?.uploadId,
       bytesWritten: this.#bytesWritten,
       bytesUploaded: this.#bytesUploaded,
-      ...context,
-    })
+    }
+  }
+
+  #error(code: S3SinkErrorCode, message: string, context: S3SinkErrorContext = {}): S3SinkError {
+    return new S3SinkError(code, message, { ...this.#context(), ...context })
   }
 }
 

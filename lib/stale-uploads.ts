@@ -1,9 +1,14 @@
 import {
   AbortMultipartUploadCommand,
   ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
   ListPartsCommand,
+  type ListPartsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3'
+import { errorCode, S3SinkError } from './errors.js'
+import { DEFAULT_REQUEST_POLICY } from './options.js'
+import { RequestPath } from './request.js'
 
 /** An incomplete multipart upload: neither completed nor aborted, its parts billed until someone aborts it. */
 export interface IncompleteUpload {
@@ -26,38 +31,59 @@ export interface ListIncompleteOptions {
   signal?: AbortSignal
 }
 
-/** Lists the incomplete multipart uploads of a bucket (under a prefix), with their age and stored size. */
+/**
+ * Lists the incomplete multipart uploads of a bucket (under a prefix), with their age and stored size. Every
+ * request has the sink's default retry policy and stall watchdog; a listing that fails for good rejects with
+ * `ERR_S3_SINK_LIST_FAILED`.
+ */
 export async function listIncompleteUploads(
   client: S3Client,
   options: ListIncompleteOptions,
 ): Promise<IncompleteUpload[]> {
-  const { Bucket, Prefix, signal } = options
+  const path = pathFor(client, options.signal)
   const found: IncompleteUpload[] = []
+  for (const upload of await listUploads(path, options)) {
+    const { parts, size } = await measure(path, options.Bucket, upload.Key, upload.UploadId)
+    found.push({
+      Bucket: options.Bucket,
+      ...upload,
+      // Stores give Initiated to the second, and their clock is not ours: never a negative age.
+      ageMs: upload.Initiated ? Math.max(0, Date.now() - upload.Initiated.getTime()) : 0,
+      parts,
+      size,
+    })
+  }
+  return found
+}
+
+function pathFor(client: S3Client, signal: AbortSignal | undefined): RequestPath {
+  return new RequestPath(client, DEFAULT_REQUEST_POLICY, signal ?? new AbortController().signal)
+}
+
+/** Every incomplete upload of a bucket under a prefix, as ListMultipartUploads gives them, page after page. */
+export async function listUploads(
+  path: RequestPath,
+  { Bucket, Prefix }: { Bucket: string; Prefix?: string | undefined },
+): Promise<{ Key: string; UploadId: string; Initiated: Date | undefined }[]> {
+  const found: { Key: string; UploadId: string; Initiated: Date | undefined }[] = []
   let KeyMarker: string | undefined
   let UploadIdMarker: string | undefined
   for (;;) {
-    const page = await client.send(
-      new ListMultipartUploadsCommand({
-        Bucket,
-        ...(Prefix ? { Prefix } : {}),
-        ...(KeyMarker ? { KeyMarker } : {}),
-        ...(UploadIdMarker ? { UploadIdMarker } : {}),
-      }),
-      { abortSignal: signal },
+    const { value: page } = await path.send<ListMultipartUploadsCommandOutput>(
+      'ListMultipartUploads',
+      () =>
+        new ListMultipartUploadsCommand({
+          Bucket,
+          ...(Prefix ? { Prefix } : {}),
+          ...(KeyMarker ? { KeyMarker } : {}),
+          ...(UploadIdMarker ? { UploadIdMarker } : {}),
+        }),
+      { context: { bucket: Bucket } },
     )
     for (const upload of page.Uploads ?? []) {
-      if (!upload.Key || !upload.UploadId) continue
-      const { parts, size } = await measure(client, Bucket, upload.Key, upload.UploadId, signal)
-      found.push({
-        Bucket,
-        Key: upload.Key,
-        UploadId: upload.UploadId,
-        Initiated: upload.Initiated,
-        // Stores give Initiated to the second, and their clock is not ours: never a negative age.
-        ageMs: upload.Initiated ? Math.max(0, Date.now() - upload.Initiated.getTime()) : 0,
-        parts,
-        size,
-      })
+      if (upload.Key && upload.UploadId) {
+        found.push({ Key: upload.Key, UploadId: upload.UploadId, Initiated: upload.Initiated })
+      }
     }
     if (!page.IsTruncated) return found
     KeyMarker = page.NextKeyMarker
@@ -66,25 +92,31 @@ export async function listIncompleteUploads(
   }
 }
 
-async function measure(client: S3Client, Bucket: string, Key: string, UploadId: string, signal?: AbortSignal) {
+async function measure(path: RequestPath, Bucket: string, Key: string, UploadId: string) {
   let parts = 0
   let size = 0
   let PartNumberMarker: string | undefined
   for (;;) {
-    const page = await client
-      .send(new ListPartsCommand({ Bucket, Key, UploadId, ...(PartNumberMarker ? { PartNumberMarker } : {}) }), {
-        abortSignal: signal,
-      })
+    let page: ListPartsCommandOutput
+    try {
+      const marker = PartNumberMarker
+      page = (
+        await path.send<ListPartsCommandOutput>(
+          'ListParts',
+          () => new ListPartsCommand({ Bucket, Key, UploadId, ...(marker ? { PartNumberMarker: marker } : {}) }),
+          { context: { bucket: Bucket, key: Key, uploadId: UploadId } },
+        )
+      ).value
+    } catch (err) {
       // Aborted or completed while we listed: nothing stored any more.
-      .catch((err: unknown) => {
-        if ((err as { name?: string }).name === 'NoSuchUpload') return { Parts: [], IsTruncated: false }
-        throw err
-      })
+      if (err instanceof S3SinkError && errorCode(err.cause) === 'NoSuchUpload') return { parts: 0, size: 0 }
+      throw err
+    }
     for (const part of page.Parts ?? []) {
       parts++
       size += part.Size ?? 0
     }
-    if (!page.IsTruncated || !('NextPartNumberMarker' in page) || !page.NextPartNumberMarker) return { parts, size }
+    if (!page.IsTruncated || !page.NextPartNumberMarker) return { parts, size }
     PartNumberMarker = String(page.NextPartNumberMarker)
   }
 }
@@ -111,11 +143,16 @@ export async function abortIncompleteUploads(
   }
   const stale = (await listIncompleteUploads(client, options)).filter((u) => u.ageMs >= options.olderThan)
   if (options.dryRun) return stale
-  for (const upload of stale) {
-    await client.send(
-      new AbortMultipartUploadCommand({ Bucket: upload.Bucket, Key: upload.Key, UploadId: upload.UploadId }),
-      { abortSignal: options.signal },
-    )
+  const path = pathFor(client, options.signal)
+  for (const { Bucket, Key, UploadId } of stale) {
+    await path
+      .send('AbortMultipartUpload', () => new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), {
+        context: { bucket: Bucket, key: Key, uploadId: UploadId },
+      })
+      // Completed or aborted by someone else meanwhile: gone, as wanted.
+      .catch((err: unknown) => {
+        if (!(err instanceof S3SinkError && errorCode(err.cause) === 'NoSuchUpload')) throw err
+      })
   }
   return stale
 }

@@ -71,13 +71,19 @@ export interface ResumeState {
   bytesUploaded: number
 }
 
-/** The `'retry'` event: an attempt at a part (or at the single PutObject) failed and another will follow. */
+/** The `'retry'` event: an attempt at a request failed and another will follow. */
 export interface RetryInfo {
-  partNumber: number
+  /** The request: `UploadPart`, `PutObject`, `CreateMultipartUpload`, `CompleteMultipartUpload`, … */
+  operation: string
+  /** The part, for `UploadPart`. */
+  partNumber?: number
   /** The attempt that failed (1 for the first). */
   attempt: number
   /** How long the sink waits before the next attempt. */
   delayMs: number
-  /** What the attempt failed with (the SDK's error, a network error, or an `ERR_S3_SINK_STALLED`). */
+  /**
+   * What the attempt failed with (the SDK's error, a network error, or an `ERR_S3_SINK_STALLED`), scrubbed: its
+   * name, message, codes, HTTP status and request ids, never the request or response behind it.
+   */
   error: unknown
 }

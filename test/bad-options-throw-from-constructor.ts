@@ -110,7 +110,7 @@ const cases: [string, unknown, typeof TypeError | typeof RangeError, string, Reg
     { client, params, maxAttempts: 0 },
     RangeError,
     'ERR_OUT_OF_RANGE',
-    /^maxAttempts must be between 1 and 100, got 0$/,
+    /^maxAttempts must be between 1 and 1000, got 0$/,
   ],
   [
     'negative stallTimeout',

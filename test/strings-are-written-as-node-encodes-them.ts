@@ -2,7 +2,7 @@ import { finished } from 'node:stream/promises'
 import t from 'tap'
 import { S3Sink } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
-import { objectExists, readObject } from './fixtures/store.js'
+import { incompleteUploads, objectExists, readObject } from './fixtures/store.js'
 
 const { client, Bucket } = await bucketFor(t, 'strings')
 
@@ -29,8 +29,31 @@ t.test('writing after end fails as Node does: the stream errors and stores nothi
   t.equal(await objectExists(client, Bucket, 'ended'), false)
 })
 
-t.test('a value that is not bytes is refused as Node refuses it', async (t) => {
-  const sink = new S3Sink({ client, params: { Bucket, Key: 'never' } })
-  t.throws(() => sink.write(42 as never), { code: 'ERR_INVALID_ARG_TYPE' })
-  sink.destroy()
+t.test('a value that is not bytes is refused as Node refuses it, and the sink closes', async (t) => {
+  for (const [value, code] of [
+    [42, 'ERR_INVALID_ARG_TYPE'],
+    [{ a: 1 }, 'ERR_INVALID_ARG_TYPE'],
+    [null, 'ERR_STREAM_NULL_VALUES'],
+  ] as const) {
+    const sink = new S3Sink({ client, params: { Bucket, Key: 'never' } })
+    t.throws(() => sink.write(value as never), { code }, `${String(value)} throws`)
+    t.equal(sink.destroyed, true, `${String(value)}: the sink is destroyed`)
+  }
+})
+
+t.test('a value that is not bytes in the middle of an upload aborts the upload', async (t) => {
+  const Key = 'half-then-garbage'
+  const sink = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * 1024 * 1024 })
+  const closed = new Promise((resolve) => sink.on('close', resolve))
+  const errors: unknown[] = []
+  sink.on('error', (err) => errors.push(err))
+  const created = new Promise((resolve) => sink.once('part', resolve))
+  sink.write(Buffer.alloc(6 * 1024 * 1024, 1))
+  await created
+  t.ok(sink.uploadId, 'a multipart upload was under way')
+  t.throws(() => sink.write({ not: 'bytes' } as never), { code: 'ERR_INVALID_ARG_TYPE' })
+  await closed
+  t.same(errors, [], 'the throw is the report: no error event nobody listens to')
+  t.same(await incompleteUploads(client, Bucket, Key), [], 'the upload was aborted')
+  t.equal(await objectExists(client, Bucket, Key), false)
 })

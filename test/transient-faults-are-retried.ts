@@ -53,8 +53,15 @@ for (const [name, rule] of faults) {
       'a retry event per failed attempt',
     )
     t.ok(
-      retries.every((r) => r.delayMs >= 0 && r.delayMs <= 10 * 2 ** (r.attempt - 1) && r.error),
-      'with its backoff delay and error',
+      // After a throttling answer the waits start five times longer.
+      retries.every(
+        (r) =>
+          r.delayMs >= 0 &&
+          r.delayMs <= (name.includes('SlowDown') ? 50 : 10) * 2 ** (r.attempt - 1) &&
+          r.error &&
+          r.operation === 'UploadPart',
+      ),
+      'with its backoff delay, error and operation',
     )
     t.equal(sink.progress.bytesSent, data.length, 'bytesSent counts each byte once')
     t.same(await incompleteUploads(direct, Bucket, Key), [])

@@ -60,7 +60,7 @@ t.test('backoff: full jitter under an exponential ceiling capped at maxDelay', a
 })
 
 t.test('withRetries stops at maxAttempts, at a final error, or at success', async (t) => {
-  const policy = { maxAttempts: 3, baseDelay: 1, maxDelay: 1 }
+  const policy = { maxAttempts: 3, retryTimeout: 0, baseDelay: 1, maxDelay: 1 }
   const signal = new AbortController().signal
   let calls = 0
   const failing = await withRetries(policy, signal, async () => {
@@ -98,9 +98,13 @@ t.test('withRetries stops at maxAttempts, at a final error, or at success', asyn
 t.test('withRetries gives up at once when its signal aborts', async (t) => {
   const controller = new AbortController()
   const reason = new Error('stop')
-  const result = withRetries({ maxAttempts: 5, baseDelay: 60_000, maxDelay: 60_000 }, controller.signal, async () => {
-    throw s3Error('SlowDown', 503)
-  })
+  const result = withRetries(
+    { maxAttempts: 5, retryTimeout: 0, baseDelay: 60_000, maxDelay: 60_000 },
+    controller.signal,
+    async () => {
+      throw s3Error('SlowDown', 503)
+    },
+  )
   setTimeout(() => controller.abort(reason), 20)
   await t.rejects(result, reason)
 })

@@ -1,0 +1,228 @@
+import type { S3Client } from '@aws-sdk/client-s3'
+import { describe, httpStatus, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
+import { RetriesExhausted, type RetryPolicy, withRetries } from './retry.js'
+import { scrub } from './scrub.js'
+
+/** Every request the library sends to the store. */
+export type Operation =
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'PutObject'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts'
+  | 'ListMultipartUploads'
+  | 'HeadObject'
+
+/** What a request that fails for good fails with, unless its caller names another code. */
+const FAILURE_CODES: Record<Operation, S3SinkErrorCode> = {
+  CreateMultipartUpload: 'ERR_S3_SINK_CREATE_FAILED',
+  UploadPart: 'ERR_S3_SINK_PART_FAILED',
+  PutObject: 'ERR_S3_SINK_PUT_FAILED',
+  CompleteMultipartUpload: 'ERR_S3_SINK_COMPLETE_FAILED',
+  AbortMultipartUpload: 'ERR_S3_SINK_ABORT_FAILED',
+  ListParts: 'ERR_S3_SINK_LIST_FAILED',
+  ListMultipartUploads: 'ERR_S3_SINK_LIST_FAILED',
+  HeadObject: 'ERR_S3_SINK_HEAD_FAILED',
+}
+
+export interface RequestPolicy extends RetryPolicy {
+  /** An attempt that sends no byte and gets no answer for this many ms is cancelled (and retried); 0: never. */
+  stallTimeout: number
+}
+
+/** An attempt that failed and will be tried again. */
+export interface FailedAttempt {
+  operation: Operation
+  partNumber?: number
+  attempt: number
+  delayMs: number
+  /** Scrubbed: no request, response, credential or key is reachable from it. */
+  error: unknown
+}
+
+/** What one attempt is given: the signal that cancels it, and a way to tell the watchdog that bytes moved. */
+export interface AttemptTools {
+  signal: AbortSignal
+  progress: () => void
+  attempt: number
+}
+
+export interface Sent<T> {
+  value: T
+  attempts: number
+  /** When the first attempt began (ms since the epoch). */
+  started: number
+}
+
+/** A command of `@aws-sdk/client-s3`, as far as the request path touches it. */
+interface Command {
+  middlewareStack: { add: (middleware: never, options: never) => void }
+}
+
+/**
+ * The one way the library talks to the store. Every request gets a stall watchdog, the library's retry policy
+ * (attempts and time, full jitter, longer waits after throttling), the owner's AbortSignal (an abort ends it at
+ * once, with the signal's reason) and error scrubbing; a request that fails for good fails with an
+ * {@link S3SinkError} named after it. The SDK's own retries are turned off for these requests, so retries are
+ * never doubled, never hidden from `onRetry`, and never send a second CreateMultipartUpload behind our back.
+ */
+export class RequestPath {
+  readonly client: S3Client
+  readonly policy: RequestPolicy
+  readonly signal: AbortSignal
+  readonly #onRetry: ((failed: FailedAttempt) => void) | undefined
+  readonly #context: () => S3SinkErrorContext
+
+  constructor(
+    client: S3Client,
+    policy: RequestPolicy,
+    signal: AbortSignal,
+    onRetry?: (failed: FailedAttempt) => void,
+    context: () => S3SinkErrorContext = () => ({}),
+  ) {
+    this.client = client
+    this.policy = policy
+    this.signal = signal
+    this.#onRetry = onRetry
+    this.#context = context
+  }
+
+  /** The same path, cancelled by `signal` instead: clean-up goes on after the owner's signal has fired. */
+  withSignal(signal: AbortSignal): RequestPath {
+    return new RequestPath(this.client, this.policy, signal, this.#onRetry, this.#context)
+  }
+
+  /**
+   * Runs `attempt` under the policy. Rejects with the signal's reason when it aborts, else with an
+   * {@link S3SinkError} (`code`, or the operation's own) whose `cause` is the last attempt's scrubbed error.
+   */
+  async run<T>(
+    operation: Operation,
+    attempt: (tools: AttemptTools) => Promise<T>,
+    options: { partNumber?: number; code?: S3SinkErrorCode; context?: S3SinkErrorContext } = {},
+  ): Promise<Sent<T>> {
+    const started = Date.now()
+    const { partNumber } = options
+    try {
+      const { value, attempts } = await withRetries(
+        this.policy,
+        this.signal,
+        async (n) => {
+          const watchdog = new StallWatchdog(this.policy.stallTimeout, operation, partNumber)
+          try {
+            return await attempt({
+              signal: AbortSignal.any([this.signal, watchdog.signal]),
+              progress: () => watchdog.progress(),
+              attempt: n,
+            })
+          } catch (err) {
+            // An attempt the watchdog cancelled fails with the SDK's AbortError; report the stall instead.
+            throw scrub(watchdog.signal.aborted && !this.signal.aborted ? watchdog.signal.reason : err)
+          } finally {
+            watchdog.stop()
+          }
+        },
+        (error, n, delayMs) =>
+          this.#onRetry?.({
+            operation,
+            ...(partNumber === undefined ? {} : { partNumber }),
+            attempt: n,
+            delayMs,
+            error,
+          }),
+      )
+      return { value, attempts, started }
+    } catch (err) {
+      if (!(err instanceof RetriesExhausted)) throw err
+      const cause = err.lastError
+      const what = partNumber === undefined || operation !== 'UploadPart' ? operation : `part ${partNumber}`
+      const tried = ` after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}`
+      throw new S3SinkError(options.code ?? FAILURE_CODES[operation], `${what} failed${tried}: ${describe(cause)}`, {
+        ...this.#context(),
+        ...options.context,
+        cause,
+        partNumber,
+        attempts: err.attempts,
+        statusCode: httpStatus(cause),
+      })
+    }
+  }
+
+  /** Sends an SDK command (a fresh one per attempt) under the policy, with the SDK's own retries off. */
+  send<T>(
+    operation: Operation,
+    command: () => object,
+    options?: { partNumber?: number; code?: S3SinkErrorCode; context?: S3SinkErrorContext },
+  ): Promise<Sent<T>> {
+    return this.run(operation, ({ signal }) => this.sendOnce<T>(command(), signal), options)
+  }
+
+  /** One attempt at an SDK command: the SDK neither retries it nor waits on its own. */
+  sendOnce<T>(command: object, signal: AbortSignal): Promise<T> {
+    ;(command as Command).middlewareStack.add(noSdkRetry as never, NO_SDK_RETRY as never)
+    const send = this.client.send.bind(this.client) as (c: unknown, o: { abortSignal: AbortSignal }) => Promise<T>
+    return send(command, { abortSignal: signal })
+  }
+}
+
+/**
+ * Takes the place of the SDK's retry middleware for one command (same name, step and priority, so the middleware
+ * stack swaps it in): the request is sent once. The SDK would otherwise retry small requests up to 3 times within
+ * about 3 s on its own, out of sight — a lost CreateMultipartUpload answer then makes a second upload nobody
+ * tracks — and refuses to retry streamed bodies anyway.
+ */
+const noSdkRetry = (next: (args: unknown) => Promise<unknown>) => (args: unknown) => next(args)
+const NO_SDK_RETRY = {
+  name: 'retryMiddleware',
+  tags: ['RETRY'],
+  step: 'finalizeRequest',
+  priority: 'high',
+  override: true,
+} as const
+
+/**
+ * Cancels an attempt that neither sends bytes nor gets its answer for `timeout` ms. One timer per attempt,
+ * re-armed lazily: progress only records the time, so the byte path does not touch timers.
+ */
+class StallWatchdog {
+  readonly #controller = new AbortController()
+  readonly #timeout: number
+  readonly #operation: Operation
+  readonly #partNumber: number | undefined
+  #last = Date.now()
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(timeout: number, operation: Operation, partNumber: number | undefined) {
+    this.#timeout = timeout
+    this.#operation = operation
+    this.#partNumber = partNumber
+    if (timeout > 0) this.#arm(timeout)
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  progress(): void {
+    this.#last = Date.now()
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer)
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => {
+      const idle = Date.now() - this.#last
+      if (idle < this.#timeout) return this.#arm(this.#timeout - idle)
+      const what = this.#operation === 'UploadPart' ? `part ${this.#partNumber}` : `${this.#operation}`
+      this.#controller.abort(
+        new S3SinkError('ERR_S3_SINK_STALLED', `${what} made no progress for ${this.#timeout} ms`, {
+          ...(this.#partNumber === undefined ? {} : { partNumber: this.#partNumber }),
+        }),
+      )
+    }, ms)
+    this.#timer.unref()
+  }
+}
