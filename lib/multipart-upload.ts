@@ -8,6 +8,7 @@ import {
   type CreateMultipartUploadCommandOutput,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
+  ListPartsCommand,
 } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
 import { errorCode, httpStatus, S3SinkError } from './errors.js'
@@ -87,8 +88,7 @@ export class MultipartUpload {
         this.#answeredCreate = [start, Date.now()]
         return output
       } catch (err) {
-        const status = httpStatus(err)
-        if (status === undefined || status >= 500) this.#lostCreates.push([start, Date.now()])
+        if (answerLost(err)) this.#lostCreates.push([start, Date.now()])
         throw err
       }
     })
@@ -126,9 +126,9 @@ export class MultipartUpload {
   }
 
   /**
-   * Completes the upload. A Complete whose answer was lost and that meets `NoSuchUpload` when tried again may
-   * have gone through: the object is then looked up, and if it is this upload's (its multipart ETag and size),
-   * the upload has succeeded.
+   * Completes the upload. A Complete whose answer was lost (every attempt's, or the first one's and the retry
+   * meets `NoSuchUpload`) may have gone through: the object is then looked up, and if it is this upload's (its
+   * multipart ETag and size), the upload has succeeded.
    */
   async complete(parts: readonly StoredPart[]): Promise<Completed> {
     const uploadId = await this.#created
@@ -153,8 +153,19 @@ export class MultipartUpload {
       )
       output = sent.value
     } catch (err) {
-      if (!(err instanceof S3SinkError) || errorCode(err.cause) !== 'NoSuchUpload') throw err
-      const stored = await this.stored(parts, this.#path).catch(() => undefined)
+      if (!(err instanceof S3SinkError) || !(answerLost(err.cause) || unknownUpload(err.cause))) {
+        throw err
+      }
+      let stored: Completed | undefined
+      try {
+        stored = await this.stored(parts, this.#path)
+      } catch {
+        throw new S3SinkError(
+          err.code,
+          `${err.message}; the object could not be looked up afterwards, so it may have been stored`,
+          { ...err, cause: err.cause },
+        )
+      }
       if (!stored) throw err
       return stored
     }
@@ -227,7 +238,29 @@ export class MultipartUpload {
       })
       return 'aborted'
     } catch (err) {
-      if (err instanceof S3SinkError && errorCode(err.cause) === 'NoSuchUpload') return 'gone'
+      if (!(err instanceof S3SinkError)) throw err
+      if (unknownUpload(err.cause)) return 'gone'
+      // Every answer lost: an attempt may have aborted it all the same. The store says whether it still knows it.
+      if (answerLost(err.cause) && !(await this.#known(path, UploadId).catch(() => true))) return 'gone'
+      throw err
+    }
+  }
+
+  /** Whether the store still knows upload `UploadId` (ListParts of one part answers, or says NoSuchUpload). */
+  async #known(path: RequestPath, UploadId: string): Promise<boolean> {
+    try {
+      await path.send('ListParts', () => {
+        return new ListPartsCommand({
+          ...pickFields(this.#params, FOR_ABORT),
+          Bucket: this.#params.Bucket,
+          Key: this.#params.Key,
+          UploadId,
+          MaxParts: 1,
+        } as never)
+      })
+      return true
+    } catch (err) {
+      if (err instanceof S3SinkError && unknownUpload(err.cause)) return false
       throw err
     }
   }
@@ -242,6 +275,25 @@ export function multipartETag(etags: readonly string[]): string | undefined {
     md5.update(Buffer.from(hex, 'hex'))
   }
   return `${md5.digest('hex')}-${etags.length}`
+}
+
+/**
+ * Whether the store answered that it does not know the upload: `NoSuchUpload` — or, from Swift's s3api once the
+ * upload was completed, `NoSuchKey`.
+ */
+function unknownUpload(err: unknown): boolean {
+  const code = errorCode(err)
+  return code === 'NoSuchUpload' || code === 'NoSuchKey'
+}
+
+/** Errors of a connection that was never made: the request never reached the store. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+/** Whether a request failed without the store's answer (or with a 5xx): the store may have acted on it. */
+function answerLost(err: unknown): boolean {
+  const status = httpStatus(err)
+  if (status !== undefined) return status >= 500
+  return !NEVER_SENT.has(errorCode(err) ?? '') && !NEVER_SENT.has(errorCode((err as { cause?: unknown })?.cause) ?? '')
 }
 
 function unquote(etag: string | undefined): string {

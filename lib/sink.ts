@@ -118,7 +118,11 @@ export class S3Sink extends Writable {
         this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber)
         callback()
       },
-      (err: unknown) => callback(err as Error),
+      (err: unknown) => {
+        // An upload that could not be taken up stays in the store, for another try at resuming it.
+        if (this.#options.resume) this.#keepUpload = true
+        callback(err as Error)
+      },
     )
   }
 

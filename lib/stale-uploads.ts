@@ -29,6 +29,12 @@ export interface ListIncompleteOptions {
   Prefix?: string
   /** Aborts the listing requests. */
   signal?: AbortSignal
+  /** The retry policy of the requests, as for `S3Sink` (same defaults). */
+  maxAttempts?: number
+  retryTimeout?: number
+  retryBaseDelay?: number
+  retryMaxDelay?: number
+  stallTimeout?: number
 }
 
 /**
@@ -40,7 +46,7 @@ export async function listIncompleteUploads(
   client: S3Client,
   options: ListIncompleteOptions,
 ): Promise<IncompleteUpload[]> {
-  const path = pathFor(client, options.signal)
+  const path = pathFor(client, options)
   const found: IncompleteUpload[] = []
   for (const upload of await listUploads(path, options)) {
     const { parts, size } = await measure(path, options.Bucket, upload.Key, upload.UploadId)
@@ -56,8 +62,16 @@ export async function listIncompleteUploads(
   return found
 }
 
-function pathFor(client: S3Client, signal: AbortSignal | undefined): RequestPath {
-  return new RequestPath(client, DEFAULT_REQUEST_POLICY, signal ?? new AbortController().signal)
+function pathFor(client: S3Client, options: ListIncompleteOptions): RequestPath {
+  const d = DEFAULT_REQUEST_POLICY
+  const policy = {
+    maxAttempts: options.maxAttempts ?? d.maxAttempts,
+    retryTimeout: options.retryTimeout ?? d.retryTimeout,
+    baseDelay: options.retryBaseDelay ?? d.baseDelay,
+    maxDelay: options.retryMaxDelay ?? d.maxDelay,
+    stallTimeout: options.stallTimeout ?? d.stallTimeout,
+  }
+  return new RequestPath(client, policy, options.signal ?? new AbortController().signal)
 }
 
 /** Every incomplete upload of a bucket under a prefix, as ListMultipartUploads gives them, page after page. */
@@ -143,7 +157,7 @@ export async function abortIncompleteUploads(
   }
   const stale = (await listIncompleteUploads(client, options)).filter((u) => u.ageMs >= options.olderThan)
   if (options.dryRun) return stale
-  const path = pathFor(client, options.signal)
+  const path = pathFor(client, options)
   for (const { Bucket, Key, UploadId } of stale) {
     await path
       .send('AbortMultipartUpload', () => new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), {

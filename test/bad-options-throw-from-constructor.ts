@@ -36,6 +36,13 @@ const cases: [string, unknown, typeof TypeError | typeof RangeError, string, Reg
     /^params\.Bucket must be a non-empty string, got undefined$/,
   ],
   [
+    'a Key over 1,024 bytes in UTF-8',
+    { client, params: { Bucket: 'b', Key: 'é'.repeat(513) } },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^params\.Key must be at most 1024 bytes long in UTF-8 \(S3's limit\), got 1026 bytes$/,
+  ],
+  [
     'empty Key',
     { client, params: { Bucket: 'b', Key: '' } },
     TypeError,
@@ -251,6 +258,9 @@ t.test('the limits themselves are accepted', async (t) => {
     t.ok(sink.writable, JSON.stringify(options))
     sink.destroy()
   }
+  const longest = new S3Sink({ client, params: { Bucket: 'b', Key: 'é'.repeat(512) } })
+  t.ok(longest.writable, 'a Key of exactly 1,024 bytes')
+  longest.destroy()
 })
 
 t.test('secrets in params never appear in an option error', async (t) => {

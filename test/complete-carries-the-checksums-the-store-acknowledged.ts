@@ -50,7 +50,7 @@ t.test('an empty ETag from Complete (Ceph RGW) is read back with HeadObject', as
   const { error } = await upload(randomChunks(pseudoRandomBytes(6 * MiB, 82), 64 * 1024, 64 * 1024), sink)
   t.equal(error, undefined)
   t.ok(
-    proxy.seen.some((r) => r.operation === 'HEAD object'),
+    proxy.seen.some((r) => r.operation === 'HeadObject'),
     'the sink asked HeadObject',
   )
   const { HeadObjectCommand } = await import('@aws-sdk/client-s3')
