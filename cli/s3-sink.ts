@@ -105,16 +105,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * The SDK warns on the console whenever a streamed request fails, since it cannot retry it; S3Sink retries
- * such parts itself, so the warning would only alarm. Given a logger, the SDK also logs every failed request
- * in full: the command reports failures itself, in one line. Other warnings still reach stderr.
+ * Given a logger, the SDK logs every failed request in full: the command reports failures itself, in one line.
+ * Warnings still reach stderr.
  */
 const logger = {
   debug: () => {},
   info: () => {},
-  warn: (...args: unknown[]) => {
-    if (!String(args[0]).includes('non-retryable streaming request')) console.warn(...args)
-  },
+  warn: (...args: unknown[]) => console.warn(...args),
   error: () => {},
 }
 

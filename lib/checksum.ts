@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { crc32 as zlibCrc32 } from 'node:zlib'
-import type { ChecksumAlgorithm } from './options.js'
+import type { ChecksumAlgorithm } from './types.js'
 
 /** A running checksum over one part, fed as its bytes arrive. */
 export interface PartHasher {

@@ -1,10 +1,10 @@
 import type { CreateMultipartUploadCommandInput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3'
 import { MAX_PART_SIZE, MIB, MIN_PART_SIZE, S3_MAX_PARTS } from './limits.js'
-import type { RequestPolicy } from './request.js'
-import type { ResumeState } from './types.js'
+import type { RequestPolicy } from './retry.js'
+import type { ChecksumAlgorithm, ResumeState } from './types.js'
 
-/** Checksum algorithms the sink can compute while bytes arrive. */
-export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
+export type { ChecksumAlgorithm }
+
 const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256']
 
 /**

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import { describe, httpStatus, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
-import { RetriesExhausted, type RetryPolicy, withRetries } from './retry.js'
+import { type RequestPolicy, RetriesExhausted, withRetries } from './retry.js'
 import { scrub } from './scrub.js'
 
 /** Every request the library sends to the store. */
@@ -24,11 +24,6 @@ const FAILURE_CODES: Record<Operation, S3SinkErrorCode> = {
   ListParts: 'ERR_S3_SINK_LIST_FAILED',
   ListMultipartUploads: 'ERR_S3_SINK_LIST_FAILED',
   HeadObject: 'ERR_S3_SINK_HEAD_FAILED',
-}
-
-export interface RequestPolicy extends RetryPolicy {
-  /** An attempt that sends no byte and gets no answer for this many ms is cancelled (and retried); 0: never. */
-  stallTimeout: number
 }
 
 /** An attempt that failed and will be tried again. */

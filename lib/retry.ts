@@ -70,6 +70,12 @@ export interface RetryPolicy {
   maxDelay: number
 }
 
+/** The policy of every request: its retries, and the stall watchdog of each attempt. */
+export interface RequestPolicy extends RetryPolicy {
+  /** An attempt that sends no byte and gets no answer for this many ms is cancelled (and retried); 0: never. */
+  stallTimeout: number
+}
+
 /** Answers that mean the store is overloaded: waits after them start this many times longer. */
 const THROTTLING_FACTOR = 5
 const THROTTLING_CODES = new Set([...RETRYABLE_S3_CODES].filter((c) => /Throttl|SlowDown|Limit|TooMany/.test(c)))

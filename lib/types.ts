@@ -1,4 +1,5 @@
-import type { ChecksumAlgorithm } from './options.js'
+/** Checksum algorithms the sink can compute while bytes arrive. */
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
 
 /** What the store holds once the sink has finished; `sink.result`, set before `'finish'`. */
 export interface S3SinkResult {

@@ -58,6 +58,11 @@ function expected(operation: Operation, fault: FaultName): Expected {
     case 'ListParts':
       // The upload being resumed is kept, for another try.
       return { code: CODES[operation], left: 1 }
+    case 'HeadObject':
+      // The Complete went through, but with the store gone the abort cannot confirm it: reported, nothing left.
+      return down
+        ? { code: CODES[operation], left: 0, abortError: 'ERR_S3_SINK_ABORT_FAILED' }
+        : { code: CODES[operation], left: 0 }
     case 'UploadPart':
       return down
         ? { code: CODES[operation], left: 1, abortError: 'ERR_S3_SINK_ABORT_FAILED' }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { S3SinkError } from '../lib/index.js'
-import { backoffDelay, isRetryable, RetriesExhausted, withRetries } from '../lib/retry.js'
+import { backoffDelay, isRetryable, isThrottling, RetriesExhausted, withRetries } from '../lib/retry.js'
 
 const s3Error = (name: string, status: number) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } })
@@ -107,4 +107,38 @@ t.test('withRetries gives up at once when its signal aborts', async (t) => {
   )
   setTimeout(() => controller.abort(reason), 20)
   await t.rejects(result, reason)
+})
+
+t.test('withRetries stops when the next attempt would start past retryTimeout', async (t) => {
+  const signal = new AbortController().signal
+  let calls = 0
+  const started = Date.now()
+  const failing = await withRetries(
+    { maxAttempts: 1000, retryTimeout: 300, baseDelay: 20, maxDelay: 40 },
+    signal,
+    async () => {
+      calls++
+      throw netError('ECONNREFUSED')
+    },
+  ).catch((e: unknown) => e)
+  const elapsed = Date.now() - started
+  t.type(failing, RetriesExhausted)
+  t.ok(calls > 3 && calls < 1000, `stopped by time after ${calls} attempts`)
+  t.ok(elapsed < 300 + 100, `within the budget (${elapsed} ms)`)
+})
+
+t.test('throttling answers wait five times longer', async (t) => {
+  const policy = { baseDelay: 100, maxDelay: 100_000 }
+  t.equal(
+    backoffDelay(1, policy, () => 0.999_999, false),
+    99,
+  )
+  t.equal(
+    backoffDelay(1, policy, () => 0.999_999, true),
+    499,
+  )
+  t.equal(isThrottling(s3Error('SlowDown', 503)), true)
+  t.equal(isThrottling(s3Error('TooManyRequests', 429)), true)
+  t.equal(isThrottling(s3Error('InternalError', 500)), false)
+  t.equal(isThrottling(netError('ECONNRESET')), false)
 })
