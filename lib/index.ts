@@ -10,4 +10,12 @@ export {
   type ListIncompleteOptions,
   listIncompleteUploads,
 } from './stale-uploads.js'
-export type { PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'
+export type {
+  Operation,
+  PartInfo,
+  ProgressInfo,
+  ResumeState,
+  RetryInfo,
+  S3SinkResult,
+  StoredPart,
+} from './types.js'

@@ -210,6 +210,36 @@ export class MultipartUpload {
   }
 
   /**
+   * After a failure: aborts the upload at once, while the requests in flight are being cancelled — `pipeline()`
+   * rejects as soon as a source fails, without waiting for the sink's clean-up, so the sooner the abort reaches
+   * the store the better — and, when requests were in flight (`raced`), once more after they have ended
+   * (`idle`): a part may land after an abort (S3 documents this race). Clean-up runs on a path of its own, under
+   * the same policy, since the sink's signal has fired.
+   *
+   * When the sink was completing (`completedParts` given) and the store no longer knows the upload, a Complete
+   * cut short may have gone through: resolves with the object then, if it is this upload's. Rejects with the
+   * abort's error when the upload could not be aborted.
+   */
+  async abandon(
+    idle: Promise<void>,
+    raced: boolean,
+    completedParts?: () => readonly StoredPart[],
+  ): Promise<Completed | undefined> {
+    const path = this.#path.withSignal(new AbortController().signal)
+    const first = this.abort(path).catch((e: unknown) => e as Error)
+    await idle
+    let outcome = await first
+    if (raced || outcome instanceof Error) {
+      const again = await this.abort(path).catch((e: unknown) => e as Error)
+      // Gone after a first abort that went through: aborted, as wanted.
+      outcome = outcome === 'aborted' && again === 'gone' ? outcome : again
+    }
+    if (outcome instanceof Error) throw outcome
+    if (outcome !== 'gone' || !completedParts) return undefined
+    return this.stored(completedParts(), path).catch(() => undefined)
+  }
+
+  /**
    * Aborts the upload so its parts are deleted and no longer billed, through `path` (clean-up runs on a path of
    * its own once the sink's signal has fired). `NoSuchUpload` means the upload is gone already: aborted by an
    * attempt whose answer was lost, or completed.

@@ -2,17 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import { describe, httpStatus, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
 import { type RequestPolicy, RetriesExhausted, withRetries } from './retry.js'
 import { scrub } from './scrub.js'
-
-/** Every request the library sends to the store. */
-export type Operation =
-  | 'CreateMultipartUpload'
-  | 'UploadPart'
-  | 'PutObject'
-  | 'CompleteMultipartUpload'
-  | 'AbortMultipartUpload'
-  | 'ListParts'
-  | 'ListMultipartUploads'
-  | 'HeadObject'
+import type { Operation } from './types.js'
 
 /** What a request that fails for good fails with, unless its caller names another code. */
 const FAILURE_CODES: Record<Operation, S3SinkErrorCode> = {

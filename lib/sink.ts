@@ -432,39 +432,25 @@ export class S3Sink extends Writable {
     this.#detachSignal()
   }
 
-  /**
-   * After a failure: abort the multipart upload at once, while the in-flight requests are being cancelled.
-   * `pipeline()` rejects as soon as a source fails, without waiting for the sink's cleanup, so the sooner the
-   * abort reaches the store the better. A part that was in flight may still land after it (S3 documents this
-   * race), so once every request has ended the abort is sent again.
-   */
+  /** After a failure: the upload is abandoned (aborted), unless it is kept or stored. */
   async #cleanUp(err: Error | null): Promise<S3SinkResult | undefined> {
     const upload = this.#upload
     if (this.result || !upload || this.#options.leavePartsOnError || this.#keepUpload) {
       await this.#whenIdle()
       return this.result
     }
-    // The sink's own signal has fired: clean-up requests go on, under the same policy, until done.
-    const path = this.#path.withSignal(new AbortController().signal)
-    const raced = this.#inFlight > 0
-    const first = upload.abort(path).catch((e: unknown) => e as Error)
-    await this.#whenIdle()
-    let outcome = await first
-    if (raced || outcome instanceof Error) {
-      const again = await upload.abort(path).catch((e: unknown) => e as Error)
-      // Gone after a first abort that went through: aborted, as wanted.
-      outcome = outcome === 'aborted' && again === 'gone' ? outcome : again
+    try {
+      const stored = await upload.abandon(
+        this.#whenIdle(),
+        this.#inFlight > 0,
+        this.#completing ? () => this.#sortedParts() : undefined,
+      )
+      return stored && this.#resultOf(stored, this.#sortedParts())
+    } catch (abortError) {
+      if (err instanceof S3SinkError) err.abortError = abortError
+      else if (err) Object.assign(err, { abortError, uploadId: upload.uploadId })
+      return undefined
     }
-    if (outcome === 'gone' && this.#completing) {
-      // The store no longer knows the upload: a Complete cut short by the destroy may have gone through.
-      const parts = this.#sortedParts()
-      const stored = await upload.stored(parts, path).catch(() => undefined)
-      if (stored) return this.#resultOf(stored, parts)
-    }
-    if (!(outcome instanceof Error)) return undefined
-    if (err instanceof S3SinkError) err.abortError = outcome
-    else if (err) Object.assign(err, { abortError: outcome, uploadId: upload.uploadId })
-    return undefined
   }
 
   #whenIdle(): Promise<void> {

@@ -72,10 +72,21 @@ export interface ResumeState {
   bytesUploaded: number
 }
 
+/** Every request the library sends to the store. */
+export type Operation =
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'PutObject'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts'
+  | 'ListMultipartUploads'
+  | 'HeadObject'
+
 /** The `'retry'` event: an attempt at a request failed and another will follow. */
 export interface RetryInfo {
   /** The request: `UploadPart`, `PutObject`, `CreateMultipartUpload`, `CompleteMultipartUpload`, … */
-  operation: string
+  operation: Operation
   /** The part, for `UploadPart`. */
   partNumber?: number
   /** The attempt that failed (1 for the first). */
