@@ -73,8 +73,8 @@ export interface S3SinkOptions {
   leavePartsOnError?: boolean
   /**
    * Checksum the sink computes over each part as its bytes arrive, and sends with the part so the store
-   * can verify it. `false` sends none (for stores that reject checksum headers; give such a client
-   * `requestChecksumCalculation: 'WHEN_REQUIRED'` so the SDK adds none either).
+   * can verify it. `false` sends none with parts or the single PutObject, whatever the client's
+   * `requestChecksumCalculation` (for stores that reject checksum headers).
    * @default params.ChecksumAlgorithm ?? 'CRC32'
    */
   checksum?: ChecksumAlgorithm | false

