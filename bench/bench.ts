@@ -41,6 +41,12 @@ const runs = Number(values.runs)
 const sizes = values.sizes.split(',').map((s) => Number(s) * MIB)
 const concurrencies = values.concurrency.split(',').map(Number)
 const endpoints = values.endpoints.split(',')
+/**
+ * What s3-sink is measured against: lib-storage; raw HTTP, which copies the stream once into reused part buffers
+ * and PUTs each part in one write (the limit for a stream uploader); and the bare network path, the same PUTs of
+ * buffers the stream is never copied into.
+ */
+const REFERENCES = ['lib-storage', 'raw-http', 'raw-network']
 /** The configuration every implementation runs at, for the ratios. */
 const REFERENCE = { partSize: 8 * MIB, concurrency: 4 }
 
@@ -113,7 +119,7 @@ function casesFor(bytes: number): { impl: string; c: BenchCase }[] {
     for (const concurrency of concurrencies) {
       cases.push({ impl: 's3-sink', c: { bytes, partSize, concurrency, key: '' } })
     }
-    for (const impl of ['lib-storage', 'raw-http']) {
+    for (const impl of REFERENCES) {
       cases.push({ impl, c: { bytes, partSize, concurrency: REFERENCE.concurrency, key: '' } })
     }
   }
@@ -178,7 +184,7 @@ function summarize(results: Run[]): Measurement[] {
 function ratios(results: Run[]): { partSize: number; reference: string; ratio: number; range: number[] }[] {
   const out: { partSize: number; reference: string; ratio: number; range: number[] }[] = []
   for (const partSize of sizes) {
-    for (const reference of ['lib-storage', 'raw-http']) {
+    for (const reference of REFERENCES) {
       const perRound: number[] = []
       for (let round = 1; round <= runs; round++) {
         const at = (impl: string) =>

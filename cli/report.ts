@@ -2,7 +2,7 @@
 // part size, one line per concurrency, with reference lines. Shared by `npm run bench` and `s3-sink bench`.
 
 export interface Measurement {
-  /** Which implementation: s3-sink, lib-storage, raw-http. */
+  /** Which implementation: s3-sink, lib-storage, raw-http, raw-network. */
   impl: string
   partSize: number
   concurrency: number
@@ -54,6 +54,7 @@ export interface ChartPanel {
 const COLORS = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf']
 const REFERENCE_STYLE: Record<string, { color: string; dash: string }> = {
   'raw-http': { color: '#444444', dash: '6 4' },
+  'raw-network': { color: '#999999', dash: '1 3' },
   'lib-storage': { color: '#d62728', dash: '2 3' },
 }
 
