@@ -1,3 +1,5 @@
+// The upload's lifecycle: create (and sweep up what lost Create answers made), complete (and find the truth after
+// lost answers), abort, abandon after a failure.
 import { createHash } from 'node:crypto'
 import {
   AbortMultipartUploadCommand,
@@ -92,7 +94,12 @@ export class MultipartUpload {
         throw err
       }
     })
-    if (!value.UploadId) throw new Error('CreateMultipartUpload answered without an UploadId')
+    if (!value.UploadId) {
+      throw new S3SinkError('ERR_S3_SINK_CREATE_FAILED', 'CreateMultipartUpload answered without an UploadId', {
+        bucket: this.#params.Bucket,
+        key: this.#params.Key,
+      })
+    }
     this.#uploadId = value.UploadId
     // Not fatal: the upload goes on; an orphan the sweep could not reach shows in `listIncompleteUploads`.
     if (this.#lostCreates.length > 0) await this.#sweepOrphans(this.#path).catch(() => {})

@@ -1,3 +1,4 @@
+// Where a part becomes a request: UploadPart (and the PutObject of a short stream), each attempt a fresh body.
 import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
 import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'

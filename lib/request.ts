@@ -1,3 +1,5 @@
+// The request path: every request to the store goes through RequestPath.run — stall watchdog, retries, the
+// owner's AbortSignal, scrubbed errors — and fails for good as an S3SinkError named after the request.
 import type { S3Client } from '@aws-sdk/client-s3'
 import { describe, httpStatus, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
 import { type RequestPolicy, RetriesExhausted, withRetries } from './retry.js'

@@ -1,3 +1,5 @@
+// Resuming an upload: which parts the store still holds, where the new source starts, and the check of a source
+// replayed from byte 0.
 import { ListPartsCommand, type ListPartsCommandOutput, type S3Client } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
 import { errorCode, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'

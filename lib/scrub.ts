@@ -1,3 +1,4 @@
+// Errors as they may leave the library: what users need, and no request, response, credential or key.
 import { S3SinkError } from './errors.js'
 
 /**

@@ -1,3 +1,5 @@
+// Parts on the wire: a request the SDK built once, signed by the client's own signer and sent by its own
+// request handler for every part, the body one write per block.
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { PartBody } from './part-body.js'
 import type { ChecksumAlgorithm } from './types.js'
