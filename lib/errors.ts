@@ -14,6 +14,9 @@ import type { S3SinkResult } from './types.js'
  *   that abort stale uploads).
  * - `ERR_S3_SINK_LIST_FAILED`: ListMultipartUploads or ListParts failed.
  * - `ERR_S3_SINK_HEAD_FAILED`: HeadObject failed.
+ * - `ERR_S3_SINK_CHECKSUM_MISMATCH`: the store holds (or refused) the object with a checksum other than the one
+ *   the sink computed over the bytes written; the message names both. When the object was stored, `result` says
+ *   what is stored.
  * - `ERR_S3_SINK_STALLED`: an attempt made no progress for `stallTimeout` ms (the `cause` of a part failure).
  * - `ERR_S3_SINK_TOO_MANY_PARTS`: the stream needs more than `maxParts` parts with the part sizes allowed.
  * - `ERR_S3_SINK_SUSPENDED`: `suspend()` stopped the upload; it is kept in the store to be resumed.
@@ -31,6 +34,7 @@ export type S3SinkErrorCode =
   | 'ERR_S3_SINK_ABORT_FAILED'
   | 'ERR_S3_SINK_LIST_FAILED'
   | 'ERR_S3_SINK_HEAD_FAILED'
+  | 'ERR_S3_SINK_CHECKSUM_MISMATCH'
   | 'ERR_S3_SINK_STALLED'
   | 'ERR_S3_SINK_TOO_MANY_PARTS'
   | 'ERR_S3_SINK_SUSPENDED'
@@ -53,7 +57,10 @@ export interface S3SinkErrorContext {
   bytesUploaded?: number
   /** HTTP status of the store's answer, when there was one. */
   statusCode?: number
-  /** What is stored, when the object was stored although the sink failed (destroyed while completing). */
+  /**
+   * What is stored, when the object was stored although the sink failed (destroyed while completing, or its
+   * checksum differs).
+   */
   result?: S3SinkResult
 }
 

@@ -11,6 +11,8 @@ export {
   listIncompleteUploads,
 } from './stale-uploads.js'
 export type {
+  ChecksumType,
+  ObjectChecksum,
   Operation,
   PartInfo,
   ProgressInfo,

@@ -8,12 +8,11 @@ import {
   type CompleteMultipartUploadCommandOutput,
   CreateMultipartUploadCommand,
   type CreateMultipartUploadCommandOutput,
-  HeadObjectCommand,
-  type HeadObjectCommandOutput,
   ListPartsCommand,
 } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
 import { errorCode, httpStatus, S3SinkError } from './errors.js'
+import { headObject } from './head-object.js'
 import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
 import type { RequestPath } from './request.js'
 import { listUploads } from './stale-uploads.js'
@@ -21,8 +20,8 @@ import type { StoredPart } from './types.js'
 
 /** Fields of PutObject's input that CreateMultipartUpload has no place for; they go to Complete or nowhere. */
 const NOT_FOR_CREATE = ['IfMatch', 'IfNoneMatch', 'WriteOffsetBytes'] as const
-/** Fields Complete must repeat: conditional writes, and what every request repeats. */
-const FOR_COMPLETE = ['IfMatch', 'IfNoneMatch', ...REQUEST_FIELDS] as const
+/** Fields Complete must repeat: conditional writes, the checksum type, and what every request repeats. */
+const FOR_COMPLETE = ['IfMatch', 'IfNoneMatch', 'ChecksumType', ...REQUEST_FIELDS] as const
 const FOR_ABORT = ['RequestPayer', 'ExpectedBucketOwner'] as const
 /** Stores give `Initiated` to the second: the slack of a comparison between it and our clock. */
 const SECOND = 1000
@@ -32,6 +31,8 @@ export interface Completed {
   ETag?: string | undefined
   VersionId?: string | undefined
   Location?: string | undefined
+  /** The store's checksum of the object, of the upload's algorithm, when it reported one. */
+  checksum?: string | undefined
 }
 
 /** How an abort ended: the upload is aborted, or the store no longer knows it (aborted or completed before). */
@@ -133,11 +134,13 @@ export class MultipartUpload {
   }
 
   /**
-   * Completes the upload. A Complete whose answer was lost (every attempt's, or the first one's and the retry
+   * Completes the upload, with the whole object's checksum when the upload's type is `FULL_OBJECT` (`objectChecksum`)
+   * for the store to check. A Complete whose answer was lost (every attempt's, or the first one's and the retry
    * meets `NoSuchUpload`) may have gone through: the object is then looked up, and if it is this upload's (its
-   * multipart ETag and size), the upload has succeeded.
+   * multipart ETag and size), the upload has succeeded. An answer without the ETag (Ceph RGW) or without the
+   * object's checksum is completed by one HeadObject.
    */
-  async complete(parts: readonly StoredPart[]): Promise<Completed> {
+  async complete(parts: readonly StoredPart[], objectChecksum?: string): Promise<Completed> {
     const uploadId = await this.#created
     const member = this.#checksum === false ? undefined : checksumMember(this.#checksum)
     const completed: CompletedPart[] = parts.map((p) => ({
@@ -156,13 +159,22 @@ export class MultipartUpload {
             Key: this.#params.Key,
             UploadId: uploadId,
             MultipartUpload: { Parts: completed },
+            ...(member && objectChecksum !== undefined ? { [member]: objectChecksum } : {}),
           } as never),
       )
       output = sent.value
     } catch (err) {
-      if (!(err instanceof S3SinkError) || !(answerLost(err.cause) || unknownUpload(err.cause))) {
-        throw err
+      if (!(err instanceof S3SinkError)) throw err
+      if (member && objectChecksum !== undefined && errorCode(err.cause) === 'BadDigest') {
+        const { code: _, ...context } = err
+        throw new S3SinkError(
+          'ERR_S3_SINK_CHECKSUM_MISMATCH',
+          `the store refused the object: its ${this.#checksum} is not ${objectChecksum}, the value the sink ` +
+            'computed over the bytes written (BadDigest)',
+          { ...context, cause: err.cause },
+        )
       }
+      if (!(answerLost(err.cause) || unknownUpload(err.cause))) throw err
       let stored: Completed | undefined
       try {
         stored = await this.stored(parts, this.#path)
@@ -176,12 +188,19 @@ export class MultipartUpload {
       if (!stored) throw err
       return stored
     }
-    if (!output.ETag) {
-      // Ceph RGW answers Complete with an empty ETag (a known bug); HeadObject has the right one.
-      const head = await this.#head(this.#path, output.VersionId)
-      output.ETag = head?.ETag
+    const result: Completed = {
+      ETag: output.ETag,
+      VersionId: output.VersionId,
+      Location: output.Location,
+      ...(member ? { checksum: output[member] } : {}),
     }
-    return output
+    if (!result.ETag || (member && !result.checksum)) {
+      // The object is stored: a HeadObject that fails leaves these unknown, no more.
+      const head = await headObject(this.#path, this.#params, this.#checksum, output.VersionId).catch(() => undefined)
+      result.ETag ||= head?.ETag
+      if (member) result.checksum ||= head?.checksum
+    }
+    return result
   }
 
   /**
@@ -191,28 +210,13 @@ export class MultipartUpload {
   async stored(parts: readonly StoredPart[], path: RequestPath): Promise<Completed | undefined> {
     const expected = multipartETag(parts.map((p) => p.etag))
     if (expected === undefined) return undefined
-    const head = await this.#head(path)
+    const head = await headObject(path, this.#params, this.#checksum)
     const size = parts.reduce((sum, p) => sum + p.size, 0)
     if (!head || unquote(head.ETag) !== expected || head.ContentLength !== size) return undefined
-    return { ETag: head.ETag, ...(head.VersionId ? { VersionId: head.VersionId } : {}) }
-  }
-
-  async #head(path: RequestPath, VersionId?: string): Promise<HeadObjectCommandOutput | undefined> {
-    try {
-      const { value } = await path.send<HeadObjectCommandOutput>(
-        'HeadObject',
-        () =>
-          new HeadObjectCommand({
-            ...pickFields(this.#params, REQUEST_FIELDS),
-            Bucket: this.#params.Bucket,
-            Key: this.#params.Key,
-            ...(VersionId ? { VersionId } : {}),
-          } as never),
-      )
-      return value
-    } catch (err) {
-      if (err instanceof S3SinkError && err.statusCode === 404) return undefined
-      throw err
+    return {
+      ETag: head.ETag,
+      ...(head.VersionId ? { VersionId: head.VersionId } : {}),
+      ...(head.checksum ? { checksum: head.checksum } : {}),
     }
   }
 

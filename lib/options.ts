@@ -1,7 +1,7 @@
 import type { CreateMultipartUploadCommandInput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3'
 import { MAX_PART_SIZE, MIB, MIN_PART_SIZE, S3_MAX_PARTS } from './limits.js'
 import type { RequestPolicy } from './retry.js'
-import type { ChecksumAlgorithm, ResumeState } from './types.js'
+import type { ChecksumAlgorithm, ChecksumType, ResumeState } from './types.js'
 
 export type { ChecksumAlgorithm }
 
@@ -161,6 +161,8 @@ export interface ResolvedOptions {
   maxBufferedBytes: number
   leavePartsOnError: boolean
   checksum: ChecksumAlgorithm | false
+  /** How the whole object's checksum is formed; undefined with `checksum: false`. */
+  checksumType: ChecksumType | undefined
   maxAttempts: number
   retryTimeout: number
   retryBaseDelay: number
@@ -281,12 +283,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     )
   }
 
+  const checksumType = resolveChecksumType(checksum as ChecksumAlgorithm | false, params.ChecksumType, resume)
+
   const signal = o.signal
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidType('signal', 'an AbortSignal', signal)
 
   return {
     client: o.client as S3Client,
-    params: o.params as S3SinkParams,
+    // Create and Complete say FULL_OBJECT; COMPOSITE is S3's default for the other algorithms.
+    params: (checksumType === 'FULL_OBJECT' ? { ...params, ChecksumType: checksumType } : params) as S3SinkParams,
     partSize,
     concurrency,
     maxParts,
@@ -295,6 +300,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxBufferedBytes,
     leavePartsOnError,
     checksum: checksum as ChecksumAlgorithm | false,
+    checksumType,
     maxAttempts,
     retryTimeout,
     retryBaseDelay,
@@ -305,6 +311,45 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     resume,
     sourceOffset,
   }
+}
+
+/**
+ * The upload's checksum type: `params.ChecksumType`, else S3's default for the algorithm (FULL_OBJECT for
+ * CRC64NVME, COMPOSITE for the others), or the resumed upload's. Throws on a combination S3 does not have.
+ */
+function resolveChecksumType(
+  checksum: ChecksumAlgorithm | false,
+  requested: unknown,
+  resume: ResumeState | undefined,
+): ChecksumType | undefined {
+  if (requested !== undefined && requested !== 'FULL_OBJECT' && requested !== 'COMPOSITE') {
+    throw invalidValue('params.ChecksumType', "'FULL_OBJECT' or 'COMPOSITE'", requested)
+  }
+  if (checksum === false) {
+    if (requested !== undefined) {
+      throw invalidValue('params.ChecksumType', 'absent with checksum: false (there is no checksum to form)', requested)
+    }
+    return undefined
+  }
+  if (requested === 'FULL_OBJECT' && (checksum === 'SHA1' || checksum === 'SHA256')) {
+    throw invalidValue(
+      'params.ChecksumType',
+      `COMPOSITE with ${checksum} (a whole-object checksum of a multipart upload exists for CRC32, CRC32C and CRC64NVME only)`,
+      requested,
+    )
+  }
+  if (requested === 'COMPOSITE' && checksum === 'CRC64NVME') {
+    throw invalidValue('params.ChecksumType', 'FULL_OBJECT with CRC64NVME (S3 has no composite CRC64NVME)', requested)
+  }
+  const type: ChecksumType = requested ?? (checksum === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE')
+  const resumed = resume?.checksumType
+  if (resumed !== undefined && resumed !== type) {
+    if (requested !== undefined) {
+      throw invalidValue('params.ChecksumType', `the same as in the resumed state (${resumed})`, requested)
+    }
+    return resumed
+  }
+  return type
 }
 
 /** Checks the shape of a ResumeState (it usually comes from a file) and that it is this object's upload. */
@@ -318,6 +363,9 @@ function checkResume(value: unknown, params: Record<string, unknown>): ResumeSta
   if (state.bucket !== params.Bucket)
     throw invalidValue('resume.bucket', `params.Bucket (${String(params.Bucket)})`, state.bucket)
   if (state.key !== params.Key) throw invalidValue('resume.key', `params.Key (${String(params.Key)})`, state.key)
+  if (state.checksumType !== undefined && state.checksumType !== 'FULL_OBJECT' && state.checksumType !== 'COMPOSITE') {
+    throw invalidValue('resume.checksumType', "'FULL_OBJECT' or 'COMPOSITE'", state.checksumType)
+  }
   if (!Array.isArray(state.parts)) throw invalidType('resume.parts', 'an array', state.parts)
   for (const part of state.parts) {
     if (

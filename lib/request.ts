@@ -122,6 +122,7 @@ export class RequestPath {
             delayMs,
             error,
           }),
+        operation === 'UploadPart' || operation === 'PutObject',
       )
       return { value, attempts, started }
     } catch (err) {

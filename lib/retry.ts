@@ -19,10 +19,13 @@ const RETRYABLE_S3_CODES = new Set([
   'InternalError',
   'ServiceUnavailable',
   'PriorException',
-  // The part's checksum is computed from bytes the sink still holds: a mismatch means they changed in transit.
-  'BadDigest',
-  'XAmzContentSHA256Mismatch',
 ])
+
+/**
+ * A body's checksum did not match: its bytes changed in transit, and the sink still holds them to send again.
+ * Not for a request without a body (Complete's whole-object checksum is what it is; resending cannot fix it).
+ */
+const DIGEST_CODES = new Set(['BadDigest', 'XAmzContentSHA256Mismatch'])
 
 /** Node and undici codes of a connection that broke or timed out; the request may succeed on a new one. */
 const RETRYABLE_NETWORK_CODES = new Set([
@@ -50,14 +53,15 @@ const RETRYABLE_NETWORK_CODES = new Set([
  * (but 501 Not Implemented), 429 and S3's throttling codes. Access, missing bucket or upload, invalid part
  * and other bad requests are final.
  */
-export function isRetryable(err: unknown): boolean {
+export function isRetryable(err: unknown, carriesBody = true): boolean {
   const status = httpStatus(err)
   const code = errorCode(err)
   if (code !== undefined && (RETRYABLE_S3_CODES.has(code) || RETRYABLE_NETWORK_CODES.has(code))) return true
+  if (code !== undefined && DIGEST_CODES.has(code)) return carriesBody
   if (status !== undefined) return status === 429 || (status >= 500 && status !== 501)
   // No answer from the store: a network failure the SDK surfaced without a known code ("socket hang up").
   const cause = (err as { cause?: unknown } | null)?.cause
-  if (cause !== undefined && cause !== err) return isRetryable(cause)
+  if (cause !== undefined && cause !== err) return isRetryable(cause, carriesBody)
   return false
 }
 
@@ -116,13 +120,14 @@ export class RetriesExhausted extends Error {
  * Runs `attempt` until it succeeds, fails with an error retrying cannot fix, or the budget is spent:
  * `maxAttempts` attempts, or `retryTimeout` ms since the first attempt began (a wait that would end past it is
  * not taken). Rejects with {@link RetriesExhausted} carrying the last error and the number of attempts made,
- * or with `signal`'s reason once it aborts.
+ * or with `signal`'s reason once it aborts. `carriesBody`: whether the request sends a body (see {@link isRetryable}).
  */
 export async function withRetries<T>(
   policy: RetryPolicy,
   signal: AbortSignal,
   attempt: (attemptNumber: number) => Promise<T>,
   onRetry?: (err: unknown, attemptNumber: number, delay: number) => void,
+  carriesBody = true,
 ): Promise<{ value: T; attempts: number }> {
   const started = Date.now()
   for (let n = 1; ; n++) {
@@ -131,7 +136,7 @@ export async function withRetries<T>(
       return { value: await attempt(n), attempts: n }
     } catch (err) {
       signal.throwIfAborted()
-      if (n >= policy.maxAttempts || !isRetryable(err)) throw new RetriesExhausted(err, n)
+      if (n >= policy.maxAttempts || !isRetryable(err, carriesBody)) throw new RetriesExhausted(err, n)
       const delay = backoffDelay(n, policy, Math.random, isThrottling(err))
       if (policy.retryTimeout > 0 && Date.now() + delay - started >= policy.retryTimeout) {
         throw new RetriesExhausted(err, n)

@@ -1,15 +1,17 @@
 import { Writable } from 'node:stream'
 import PQueue from 'p-queue'
-import { loadHasher } from './checksum.js'
+import { checksumMember, loadHasher } from './checksum.js'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
+import { headObject } from './head-object.js'
 import { type Completed, MultipartUpload } from './multipart-upload.js'
+import { ObjectChecksummer } from './object-checksum.js'
 import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
 import { type Part, PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { PartSender } from './part-upload.js'
 import { RequestPath, type Sent } from './request.js'
 import { type ReplayCheck, takeUp } from './resume.js'
-import type { PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'
+import type { ChecksumType, PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'
 
 /** A part's answer, the attempts it took, when the first began, and the checksum the sink sent. */
 type Outcome = Sent<{ ETag?: string | undefined }> & { checksum?: string | undefined }
@@ -48,6 +50,8 @@ export class S3Sink extends Writable {
   readonly #sender: PartSender
   readonly #queue: PQueue
   #buffer: PartBuffer | undefined
+  /** The whole object's checksum, from the parts' (absent with `checksum: false`). */
+  #objectChecksum: ObjectChecksummer | undefined
   #upload: MultipartUpload | undefined
   readonly #completedParts: StoredPart[] = []
   /** Parts handed to the queue and not yet settled. */
@@ -126,6 +130,7 @@ export class S3Sink extends Writable {
     Promise.all([ready, this.#takeUp()]).then(
       ([hasher, firstPartNumber]) => {
         this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber)
+        if (hasher && checksum !== false) this.#objectChecksum = new ObjectChecksummer(checksum, hasher)
         callback()
       },
       (err: unknown) => {
@@ -387,8 +392,38 @@ export class S3Sink extends Writable {
     await this.#replay?.settled()
     if (this.#failure) throw this.#failure
     const parts = this.#sortedParts()
-    this.result = this.#resultOf(await (this.#upload as MultipartUpload).complete(parts), parts)
+    const type = this.#options.checksumType
+    // A FULL_OBJECT value goes with Complete, for the store to check.
+    const whole = type === 'FULL_OBJECT' ? await this.#objectChecksum?.value(parts, type) : undefined
+    const completed = await (this.#upload as MultipartUpload).complete(parts, whole)
+    await this.#stored(this.#resultOf(completed, parts), parts, type, completed.checksum)
+  }
+
+  /**
+   * The object is stored: `result` is set, with the object's checksum (of `type`, formed from `parts`) checked
+   * against `reported`, the store's. A store that holds another value than the sink computed ends the stream
+   * with ERR_S3_SINK_CHECKSUM_MISMATCH; the object stays (it may have replaced an earlier one), `result` says
+   * what it is.
+   */
+  async #stored(
+    result: S3SinkResult,
+    parts: readonly StoredPart[],
+    type: ChecksumType | undefined,
+    reported: string | undefined,
+  ): Promise<void> {
+    const checked = type && (await this.#objectChecksum?.check(parts, type, reported))
+    if (checked) result.checksum = checked.checksum
+    this.result = result
     this.#detachSignal()
+    if (checked && checked.storeValue !== undefined) {
+      const { algorithm, value } = checked.checksum
+      throw this.#error(
+        'ERR_S3_SINK_CHECKSUM_MISMATCH',
+        `the store holds the object with ${algorithm} ${checked.storeValue}, but the bytes written have ` +
+          `${value}: the object is stored, and it is not what was written`,
+        { result },
+      )
+    }
   }
 
   #sortedParts(): StoredPart[] {
@@ -419,15 +454,25 @@ export class S3Sink extends Writable {
     }
     this.#bytesUploaded = part.size
     const { value } = outcome
-    this.result = {
-      Bucket: this.#options.params.Bucket,
-      Key: this.#options.params.Key,
+    const { checksum, params } = this.#options
+    const stored: StoredPart = { partNumber: 1, size: part.size, etag: value.ETag ?? '' }
+    let reported: string | undefined
+    if (checksum !== false) {
+      stored.checksum = await part.checksum
+      reported = (value as Record<string, string | undefined>)[checksumMember(checksum)]
+      // Not echoed (a store that keeps checksums may still report it): the object is stored either way.
+      reported ??= (await headObject(this.#path, params, checksum, value.VersionId).catch(() => undefined))?.checksum
+    }
+    const result: S3SinkResult = {
+      Bucket: params.Bucket,
+      Key: params.Key,
       ETag: value.ETag ?? '',
       size: part.size,
       parts: 0,
       ...(value.VersionId ? { VersionId: value.VersionId } : {}),
     }
-    this.#detachSignal()
+    // One PutObject: the checksum of all the bytes, whatever the upload's type would have been.
+    await this.#stored(result, [stored], checksum === false ? undefined : 'FULL_OBJECT', reported)
   }
 
   /** After a failure: the upload is abandoned (aborted), unless it is kept or stored. */
@@ -500,6 +545,7 @@ export class S3Sink extends Writable {
       uniformParts: this.#options.uniformParts,
       ...(this.#options.expectedSize === undefined ? {} : { expectedSize: this.#options.expectedSize }),
       checksum: this.#options.checksum,
+      ...(this.#options.checksumType ? { checksumType: this.#options.checksumType } : {}),
       parts: this.#sortedParts(),
       bytesUploaded: this.#bytesUploaded,
     }

@@ -1,6 +1,26 @@
 /** Checksum algorithms the sink can compute while bytes arrive. */
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256'
 
+/**
+ * How a whole object's checksum is formed: `FULL_OBJECT`, the checksum of all its bytes (CRCs only, for a
+ * multipart upload); `COMPOSITE`, the checksum of its parts' binary checksums, followed by `-<parts>`.
+ */
+export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE'
+
+/** `result.checksum`: the object's checksum, computed while its bytes streamed, and whether the store agreed. */
+export interface ObjectChecksum {
+  algorithm: ChecksumAlgorithm
+  /** `FULL_OBJECT` for an object stored with one PutObject, whatever the upload's type. */
+  type: ChecksumType
+  /** Base64 of the checksum's big-endian bytes; `-<parts>` follows for `COMPOSITE`. */
+  value: string
+  /**
+   * True only when the store's own answer (Complete, PutObject, or a HeadObject with checksum mode) carried the
+   * same value. A store that keeps no checksums (Swift) leaves it false.
+   */
+  verifiedByStore: boolean
+}
+
 /** What the store holds once the sink has finished; `sink.result`, set before `'finish'`. */
 export interface S3SinkResult {
   Bucket: string
@@ -15,6 +35,8 @@ export interface S3SinkResult {
   uploadId?: string
   VersionId?: string
   Location?: string
+  /** The object's checksum; absent with `checksum: false`. */
+  checksum?: ObjectChecksum
 }
 
 /** A part the store has acknowledged. */
@@ -67,6 +89,8 @@ export interface ResumeState {
   uniformParts: boolean
   expectedSize?: number
   checksum: ChecksumAlgorithm | false
+  /** The upload's checksum type (absent with `checksum: false`, and in states written before it was kept). */
+  checksumType?: ChecksumType
   /** Parts the store acknowledged, in part-number order. */
   parts: StoredPart[]
   bytesUploaded: number

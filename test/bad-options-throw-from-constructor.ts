@@ -155,6 +155,55 @@ const cases: [string, unknown, typeof TypeError | typeof RangeError, string, Reg
     /^checksum must be the same as params\.ChecksumAlgorithm \(SHA256\), got type string \("CRC32"\)$/,
   ],
   [
+    'FULL_OBJECT with SHA256',
+    { client, params: { ...params, ChecksumType: 'FULL_OBJECT' }, checksum: 'SHA256' },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^params\.ChecksumType must be COMPOSITE with SHA256 \(a whole-object checksum of a multipart upload exists for CRC32, CRC32C and CRC64NVME only\), got type string \("FULL_OBJECT"\)$/,
+  ],
+  [
+    'FULL_OBJECT with SHA1',
+    { client, params: { ...params, ChecksumType: 'FULL_OBJECT', ChecksumAlgorithm: 'SHA1' } },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^params\.ChecksumType must be COMPOSITE with SHA1/,
+  ],
+  [
+    'COMPOSITE with CRC64NVME',
+    { client, params: { ...params, ChecksumType: 'COMPOSITE' }, checksum: 'CRC64NVME' },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^params\.ChecksumType must be FULL_OBJECT with CRC64NVME \(S3 has no composite CRC64NVME\)/,
+  ],
+  [
+    'a ChecksumType without a checksum',
+    { client, params: { ...params, ChecksumType: 'FULL_OBJECT' }, checksum: false },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^params\.ChecksumType must be absent with checksum: false/,
+  ],
+  [
+    'an unknown ChecksumType',
+    { client, params: { ...params, ChecksumType: 'full' } },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^params\.ChecksumType must be 'FULL_OBJECT' or 'COMPOSITE', got type string \("full"\)$/,
+  ],
+  [
+    'a ChecksumType that contradicts the resumed state',
+    { client, params: { ...params, ChecksumType: 'FULL_OBJECT' }, resume: { ...state, checksumType: 'COMPOSITE' } },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^params\.ChecksumType must be the same as in the resumed state \(COMPOSITE\)/,
+  ],
+  [
+    'a resumed state with an unknown checksumType',
+    { client, params, resume: { ...state, checksumType: 'WHOLE' } },
+    TypeError,
+    'ERR_INVALID_ARG_VALUE',
+    /^resume\.checksumType must be 'FULL_OBJECT' or 'COMPOSITE'/,
+  ],
+  [
     'a signal that is not an AbortSignal',
     { client, params, signal: {} },
     TypeError,
@@ -253,9 +302,12 @@ t.test('the limits themselves are accepted', async (t) => {
     { partSize: 5 * 1024 * MiB, maxParts: 10_000, stallTimeout: 0, retryBaseDelay: 0 },
     { checksum: false as const },
     { checksum: 'CRC64NVME' as const },
+    { checksum: 'CRC64NVME' as const, params: { ...params, ChecksumType: 'FULL_OBJECT' as const } },
+    { checksum: 'CRC32C' as const, params: { ...params, ChecksumType: 'FULL_OBJECT' as const } },
+    { checksum: 'SHA256' as const, params: { ...params, ChecksumType: 'COMPOSITE' as const } },
   ]) {
     const sink = new S3Sink({ client, params, ...options })
-    t.ok(sink.writable, JSON.stringify(options))
+    t.ok(sink.writable, JSON.stringify({ ...options, client: undefined }))
     sink.destroy()
   }
   const longest = new S3Sink({ client, params: { Bucket: 'b', Key: 'é'.repeat(512) } })

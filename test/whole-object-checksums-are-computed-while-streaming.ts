@@ -1,0 +1,4 @@
+import t from 'tap'
+import { wholeObjectChecksumCases } from './fixtures/whole-object-cases.js'
+
+await wholeObjectChecksumCases(t)
