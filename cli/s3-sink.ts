@@ -31,6 +31,8 @@ upload options:
   --max-parts N          at most N parts (default 10000)
   --uniform-parts        never change the part size (stores that need equal parts)
   --checksum ALG         CRC32 (default), CRC32C, CRC64NVME, SHA1, SHA256 or none
+  --checksum-type TYPE   the object's checksum: full (CRCs; CRC64NVME's only one) or composite (the
+                         checksum of the parts' checksums; the default for the others)
   --content-type TYPE    the object's Content-Type
   --metadata K=V         user metadata; repeat for more
   --checkpoint FILE      save progress there; when it exists, resume from it; removed on success
@@ -60,6 +62,7 @@ const OPTIONS = {
   'max-parts': { type: 'string' },
   'uniform-parts': { type: 'boolean' },
   checksum: { type: 'string' },
+  'checksum-type': { type: 'string' },
   'content-type': { type: 'string' },
   metadata: { type: 'string', multiple: true },
   checkpoint: { type: 'string' },
@@ -145,6 +148,14 @@ function checksumOption(values: Values): ChecksumAlgorithm | false | undefined {
   return upper as ChecksumAlgorithm
 }
 
+function checksumTypeOption(values: Values): 'FULL_OBJECT' | 'COMPOSITE' | undefined {
+  const text = values['checksum-type']
+  if (text === undefined) return undefined
+  const type = { full: 'FULL_OBJECT', full_object: 'FULL_OBJECT', composite: 'COMPOSITE' }[text.toLowerCase()]
+  if (!type) throw new UsageError(`--checksum-type must be full or composite, got ${text}`)
+  return type as 'FULL_OBJECT' | 'COMPOSITE'
+}
+
 function metadataOption(values: Values): Record<string, string> | undefined {
   if (!values.metadata) return undefined
   const metadata: Record<string, string> = {}
@@ -167,6 +178,7 @@ async function uploadCommand(target: string, values: Values): Promise<number> {
   const concurrency = integerOption(values, 'concurrency')
   const maxParts = integerOption(values, 'max-parts')
   const checksum = checksumOption(values)
+  const ChecksumType = checksumTypeOption(values)
   const Metadata = metadataOption(values)
   const checkpoint = values.checkpoint
   if (values.file !== undefined && !existsSync(values.file)) throw new UsageError(`no such file: ${values.file}`)
@@ -192,6 +204,7 @@ async function uploadCommand(target: string, values: Values): Promise<number> {
         Key: key,
         ...(values['content-type'] ? { ContentType: values['content-type'] } : {}),
         ...(Metadata ? { Metadata } : {}),
+        ...(ChecksumType ? { ChecksumType } : {}),
       },
       ...(partSize === undefined ? {} : { partSize }),
       ...(expectedSize === undefined ? {} : { expectedSize }),
@@ -282,19 +295,26 @@ async function uploadCommand(target: string, values: Values): Promise<number> {
         ...(result.uploadId ? { uploadId: result.uploadId } : {}),
         ...(result.VersionId ? { versionId: result.VersionId } : {}),
         ...(result.Location ? { location: result.Location } : {}),
+        ...(result.checksum ? { checksum: result.checksum } : {}),
         resumedFrom: resume ? resume.bytesUploaded : 0,
         seconds: Number(seconds.toFixed(3)),
         mibPerSecond: Number(rate.toFixed(1)),
       })}\n`,
     )
   } else {
-    process.stdout.write(`s3://${result.Bucket}/${result.Key}\t${result.size}\t${result.ETag ?? ''}\n`)
+    const sum = result.checksum ? `${result.checksum.algorithm}:${result.checksum.value}` : ''
+    process.stdout.write(`s3://${result.Bucket}/${result.Key}\t${result.size}\t${result.ETag ?? ''}\t${sum}\n`)
   }
   if (!values.quiet) {
     const parts = result.parts === 0 ? 'one PutObject' : `${result.parts} parts`
+    const sum = result.checksum
+    const checked = sum
+      ? `; ${sum.algorithm} ${sum.type === 'FULL_OBJECT' ? 'of the whole object' : 'of its parts'} ${sum.value}, ` +
+        `${sum.verifiedByStore ? 'verified by the store' : 'computed while sending (the store did not report one)'}`
+      : ''
     process.stderr.write(
       `stored s3://${result.Bucket}/${result.Key}: ${formatBytes(result.size)} in ${parts}, ` +
-        `${formatDuration(seconds * 1000)}, ${rate.toFixed(1)} MiB/s\n`,
+        `${formatDuration(seconds * 1000)}, ${rate.toFixed(1)} MiB/s${checked}\n`,
     )
   }
   return 0

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { bucketFor } from './fixtures/bucket.js'
 import { connection, runCli } from './fixtures/cli.js'
+import { referenceObjectChecksum } from './fixtures/reference-checksums.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
 import { headObject, MiB, readObject } from './fixtures/store.js'
 
@@ -49,9 +50,43 @@ t.test('stdin is uploaded; --json prints the result and nothing else on stdout',
 t.test('without --json: one tab-separated line on stdout; --quiet: no summary', async (t) => {
   const run = await runCli([`s3://${Bucket}/small.txt`, ...connection(), '--quiet'], Buffer.from('hello'))
   t.equal(run.status, 0, run.stderr)
-  t.match(run.stdout, new RegExp(`^s3://${Bucket}/small\\.txt\\t5\\t"[0-9a-f]{32}"\\n$`))
+  const crc = await referenceObjectChecksum('CRC32', 'FULL_OBJECT', Buffer.from('hello'), [5])
+  t.equal(run.stdout.split('\t')[3], `CRC32:${crc}\n`, 'the checksum last')
+  t.match(run.stdout, new RegExp(`^s3://${Bucket}/small\\.txt\\t5\\t"[0-9a-f]{32}"\\tCRC32:[^\\t]+\\n$`))
   t.equal(run.stderr, '')
   t.equal((await readObject(client, Bucket, 'small.txt')).toString(), 'hello')
+})
+
+t.test('--checksum and --checksum-type: the whole-object checksum in --json and in the summary', async (t) => {
+  const data = pseudoRandomBytes(11 * MiB + 3, 93)
+  for (const [type, word] of [
+    ['FULL_OBJECT', 'full'],
+    ['COMPOSITE', 'composite'],
+  ] as const) {
+    const run = await runCli(
+      [`s3://${Bucket}/sum-${word}`, ...connection(), '--part-size', '5MiB', '--json', '--progress'].concat([
+        '--checksum',
+        'crc32c',
+        '--checksum-type',
+        word,
+      ]),
+      data,
+    )
+    t.equal(run.status, 0, run.stderr)
+    const value = await referenceObjectChecksum('CRC32C', type, data, [5 * MiB, 5 * MiB, MiB + 3])
+    t.strictSame(JSON.parse(run.stdout).checksum, { algorithm: 'CRC32C', type, value, verifiedByStore: false })
+    const what = type === 'FULL_OBJECT' ? 'of the whole object' : 'of its parts'
+    t.ok(run.stderr.includes(`; CRC32C ${what} ${value}, computed while sending`), 'and in the summary')
+  }
+  const bad = await runCli([`s3://${Bucket}/bad`, ...connection(), '--checksum-type', 'whole'], Buffer.from('x'))
+  t.equal(bad.status, 2)
+  t.match(bad.stderr, /--checksum-type must be full or composite, got whole/)
+  const rule = await runCli(
+    [`s3://${Bucket}/rule`, ...connection(), '--checksum', 'sha256', '--checksum-type', 'full'],
+    Buffer.from('x'),
+  )
+  t.equal(rule.status, 2, 'a combination S3 does not have is a usage error')
+  t.match(rule.stderr, /ChecksumType must be COMPOSITE with SHA256/)
 })
 
 t.test('--part-size with units gives the expected number of parts', async (t) => {

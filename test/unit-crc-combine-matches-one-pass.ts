@@ -36,6 +36,10 @@ t.test('the CRC of no bytes is 0, and combining with it changes nothing', async 
   }
 })
 
+t.test('CRC64NVME values published elsewhere: "test1" + "test2" = "test1test2"', async (t) => {
+  t.equal(crcCombine('CRC64NVME', 0x7585d198a2d5b287n, 0xf436c0c0f28b290cn, 5), 0x215f4b83b86262f3n)
+})
+
 t.test('base64 keeps leading zero bytes', async (t) => {
   t.equal(crcToBase64('CRC32', 0x00ff00n), 'AAD/AA==')
   t.equal(crcToBase64('CRC64NVME', 1n), 'AAAAAAAAAAE=')
