@@ -50,3 +50,31 @@ export async function headObject(
     ...(checksum === false ? {} : { checksum: value[checksumMember(checksum)] }),
   }
 }
+
+/** What the store said when it stored the object (Complete's or PutObject's answer). */
+export interface StoredAnswer {
+  ETag?: string | undefined
+  VersionId?: string | undefined
+  /** The store's checksum of the object, of the upload's algorithm. */
+  checksum?: string | undefined
+}
+
+/**
+ * The answer of a request that stored the object, completed by one HeadObject when it lacks the ETag (Ceph RGW
+ * answers Complete with an empty one) or the object's checksum (stores that report it only in checksum mode).
+ * The object is stored either way: a HeadObject that fails leaves them unknown, no more.
+ */
+export async function completeAnswer<T extends StoredAnswer>(
+  path: RequestPath,
+  params: S3SinkParams,
+  checksum: ChecksumAlgorithm | false,
+  answer: T,
+): Promise<T> {
+  if (answer.ETag && (checksum === false || answer.checksum)) return answer
+  const head = await headObject(path, params, checksum, answer.VersionId).catch(() => undefined)
+  return {
+    ...answer,
+    ETag: answer.ETag || head?.ETag,
+    ...(checksum === false ? {} : { checksum: answer.checksum || head?.checksum }),
+  }
+}

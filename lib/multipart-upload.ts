@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
 import { errorCode, httpStatus, S3SinkError } from './errors.js'
-import { headObject } from './head-object.js'
+import { completeAnswer, headObject } from './head-object.js'
 import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
 import type { RequestPath } from './request.js'
 import { listUploads } from './stale-uploads.js'
@@ -137,8 +137,8 @@ export class MultipartUpload {
    * Completes the upload, with the whole object's checksum when the upload's type is `FULL_OBJECT` (`objectChecksum`)
    * for the store to check. A Complete whose answer was lost (every attempt's, or the first one's and the retry
    * meets `NoSuchUpload`) may have gone through: the object is then looked up, and if it is this upload's (its
-   * multipart ETag and size), the upload has succeeded. An answer without the ETag (Ceph RGW) or without the
-   * object's checksum is completed by one HeadObject.
+   * multipart ETag and size), the upload has succeeded. An answer without the ETag or the object's checksum is
+   * completed by one HeadObject ({@link completeAnswer}).
    */
   async complete(parts: readonly StoredPart[], objectChecksum?: string): Promise<Completed> {
     const uploadId = await this.#created
@@ -188,19 +188,12 @@ export class MultipartUpload {
       if (!stored) throw err
       return stored
     }
-    const result: Completed = {
+    return completeAnswer(this.#path, this.#params, this.#checksum, {
       ETag: output.ETag,
       VersionId: output.VersionId,
       Location: output.Location,
       ...(member ? { checksum: output[member] } : {}),
-    }
-    if (!result.ETag || (member && !result.checksum)) {
-      // The object is stored: a HeadObject that fails leaves these unknown, no more.
-      const head = await headObject(this.#path, this.#params, this.#checksum, output.VersionId).catch(() => undefined)
-      result.ETag ||= head?.ETag
-      if (member) result.checksum ||= head?.checksum
-    }
-    return result
+    })
   }
 
   /**

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import PQueue from 'p-queue'
 import { checksumMember, loadHasher } from './checksum.js'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
-import { headObject } from './head-object.js'
+import { completeAnswer } from './head-object.js'
 import { type Completed, MultipartUpload } from './multipart-upload.js'
 import { ObjectChecksummer } from './object-checksum.js'
 import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
@@ -453,16 +453,16 @@ export class S3Sink extends Writable {
       this.#inFlightBytes -= part.size
     }
     this.#bytesUploaded = part.size
-    const { value } = outcome
     const { checksum, params } = this.#options
+    const value = await completeAnswer(this.#path, params, checksum, {
+      ETag: outcome.value.ETag,
+      VersionId: outcome.value.VersionId,
+      ...(checksum === false
+        ? {}
+        : { checksum: (outcome.value as Record<string, string | undefined>)[checksumMember(checksum)] }),
+    })
     const stored: StoredPart = { partNumber: 1, size: part.size, etag: value.ETag ?? '' }
-    let reported: string | undefined
-    if (checksum !== false) {
-      stored.checksum = await part.checksum
-      reported = (value as Record<string, string | undefined>)[checksumMember(checksum)]
-      // Not echoed (a store that keeps checksums may still report it): the object is stored either way.
-      reported ??= (await headObject(this.#path, params, checksum, value.VersionId).catch(() => undefined))?.checksum
-    }
+    if (checksum !== false) stored.checksum = await part.checksum
     const result: S3SinkResult = {
       Bucket: params.Bucket,
       Key: params.Key,
@@ -472,7 +472,7 @@ export class S3Sink extends Writable {
       ...(value.VersionId ? { VersionId: value.VersionId } : {}),
     }
     // One PutObject: the checksum of all the bytes, whatever the upload's type would have been.
-    await this.#stored(result, [stored], checksum === false ? undefined : 'FULL_OBJECT', reported)
+    await this.#stored(result, [stored], checksum === false ? undefined : 'FULL_OBJECT', value.checksum)
   }
 
   /** After a failure: the upload is abandoned (aborted), unless it is kept or stored. */
