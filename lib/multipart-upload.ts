@@ -154,10 +154,7 @@ export class MultipartUpload {
         'CompleteMultipartUpload',
         () =>
           new CompleteMultipartUploadCommand({
-            ...pickFields(this.#params, FOR_COMPLETE),
-            Bucket: this.#params.Bucket,
-            Key: this.#params.Key,
-            UploadId: uploadId,
+            ...this.#uploadInput(uploadId, FOR_COMPLETE),
             MultipartUpload: { Parts: completed },
             ...(member && objectChecksum !== undefined ? { [member]: objectChecksum } : {}),
           } as never),
@@ -262,14 +259,7 @@ export class MultipartUpload {
 
   async #abortUpload(path: RequestPath, UploadId: string): Promise<AbortOutcome> {
     try {
-      await path.send('AbortMultipartUpload', () => {
-        return new AbortMultipartUploadCommand({
-          ...pickFields(this.#params, FOR_ABORT),
-          Bucket: this.#params.Bucket,
-          Key: this.#params.Key,
-          UploadId,
-        } as never)
-      })
+      await path.send('AbortMultipartUpload', () => new AbortMultipartUploadCommand(this.#uploadInput(UploadId)))
       return 'aborted'
     } catch (err) {
       if (!(err instanceof S3SinkError)) throw err
@@ -280,18 +270,18 @@ export class MultipartUpload {
     }
   }
 
+  /** What every request about upload `UploadId` sends: its bucket, key and id, and `fields` of the params. */
+  #uploadInput(
+    UploadId: string,
+    fields: readonly (keyof S3SinkParams)[] = FOR_ABORT,
+  ): { Bucket: string; Key: string; UploadId: string } {
+    return { ...pickFields(this.#params, fields), Bucket: this.#params.Bucket, Key: this.#params.Key, UploadId }
+  }
+
   /** Whether the store still knows upload `UploadId` (ListParts of one part answers, or says NoSuchUpload). */
   async #known(path: RequestPath, UploadId: string): Promise<boolean> {
     try {
-      await path.send('ListParts', () => {
-        return new ListPartsCommand({
-          ...pickFields(this.#params, FOR_ABORT),
-          Bucket: this.#params.Bucket,
-          Key: this.#params.Key,
-          UploadId,
-          MaxParts: 1,
-        } as never)
-      })
+      await path.send('ListParts', () => new ListPartsCommand({ ...this.#uploadInput(UploadId), MaxParts: 1 }))
       return true
     } catch (err) {
       if (err instanceof S3SinkError && unknownUpload(err.cause)) return false
