@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
 import { errorCode, httpStatus, S3SinkError } from './errors.js'
-import { completeAnswer, headObject } from './head-object.js'
+import { completeAnswer, headObject, type StoredAnswer } from './head-object.js'
 import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
 import type { RequestPath } from './request.js'
 import { listUploads } from './stale-uploads.js'
@@ -27,12 +27,8 @@ const FOR_ABORT = ['RequestPayer', 'ExpectedBucketOwner'] as const
 const SECOND = 1000
 
 /** What CompleteMultipartUpload (or the HeadObject that stands in for its lost answer) tells of the object. */
-export interface Completed {
-  ETag?: string | undefined
-  VersionId?: string | undefined
+export interface Completed extends StoredAnswer {
   Location?: string | undefined
-  /** The store's checksum of the object, of the upload's algorithm, when it reported one. */
-  checksum?: string | undefined
 }
 
 /** How an abort ended: the upload is aborted, or the store no longer knows it (aborted or completed before). */
