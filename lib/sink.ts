@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream'
-import PQueue from 'p-queue'
 import { checksumMember, loadHasher } from './checksum.js'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
 import { completeAnswer } from './head-object.js'
@@ -12,6 +11,7 @@ import { PartSender } from './part-upload.js'
 import { RequestPath, type Sent } from './request.js'
 import { type ReplayCheck, takeUp } from './resume.js'
 import type { ChecksumType, PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'
+import { UploadWindow, type WindowMember } from './window.js'
 
 /** A part's answer, the attempts it took, when the first began, and the checksum the sink sent. */
 type Outcome = Sent<{ ETag?: string | undefined }> & { checksum?: string | undefined }
@@ -48,7 +48,9 @@ export class S3Sink extends Writable {
   readonly #path: RequestPath
   /** Sends the parts' bytes. */
   readonly #sender: PartSender
-  readonly #queue: PQueue
+  /** The requests and memory this sink's parts may take: its own, or one shared with other sinks. */
+  readonly #window: UploadWindow
+  readonly #member: WindowMember
   #buffer: PartBuffer | undefined
   /** The whole object's checksum, from the parts' (absent with `checksum: false`). */
   #objectChecksum: ObjectChecksummer | undefined
@@ -56,6 +58,8 @@ export class S3Sink extends Writable {
   readonly #completedParts: StoredPart[] = []
   /** Parts handed to the queue and not yet settled. */
   #inFlight = 0
+  /** The single PutObject of a short stream is queued or in flight. */
+  #putting = false
   #inFlightBytes = 0
   /** The write callback held back while the write is being copied in or the in-flight window is full. */
   #heldCallback: ((err?: Error | null) => void) | undefined
@@ -76,12 +80,23 @@ export class S3Sink extends Writable {
   /** `end()` was called and `_final` is storing the object: a destroy now must not pass for success. */
   #completing = false
 
-  constructor(options: S3SinkOptions) {
+  /**
+   * @param window The window to share with other sinks (an `S3RollingSink`'s objects); by default the sink has
+   *   one of its own, of `concurrency` and `maxBufferedBytes`.
+   * @internal the second parameter is not part of the public API
+   */
+  constructor(options: S3SinkOptions, window?: UploadWindow) {
     const resolved = resolveOptions(options)
     super({ highWaterMark: resolved.highWaterMark, decodeStrings: true })
     this.#options = resolved
     this.#schedule = partSizeSchedule(resolved)
-    this.#queue = new PQueue({ concurrency: resolved.concurrency })
+    this.#window = window ?? new UploadWindow(resolved.concurrency, resolved.maxBufferedBytes)
+    this.#member = {
+      bufferedBytes: () => this.#bufferedBytes(),
+      requestsInFlight: () => this.#inFlight + (this.#putting ? 1 : 0),
+      pump: () => this.#pump(),
+    }
+    this.#window.join(this.#member)
     this.#path = new RequestPath(
       resolved.client,
       requestPolicy(resolved),
@@ -216,10 +231,12 @@ export class S3Sink extends Writable {
     // Parts not yet sent will not be: their blocks go back to the pool (parts in flight give theirs as they settle).
     this.#buffer?.dispose()
     this.#releaseHeld(err)
-    this.#cleanUp(err).then(
-      (stored) => callback(err ?? this.#destroyedWhileCompleting(stored)),
-      (cleanupErr: unknown) => callback(cleanupErr as Error),
-    )
+    this.#cleanUp(err)
+      .finally(() => this.#window.leave(this.#member))
+      .then(
+        (stored) => callback(err ?? this.#destroyedWhileCompleting(stored)),
+        (cleanupErr: unknown) => callback(cleanupErr as Error),
+      )
   }
 
   /**
@@ -294,13 +311,9 @@ export class S3Sink extends Writable {
     else if (!this.#windowFull()) this.#releaseHeld(null)
   }
 
-  /**
-   * Whether writes must wait: `concurrency` parts in flight, or the memory budget reached with at least one
-   * part in flight (so a part larger than the budget still goes out, one at a time).
-   */
+  /** Whether writes must wait: the window is full (see {@link UploadWindow.full}), or the sink is suspending. */
   #windowFull(): boolean {
-    if (this.#suspending || this.#inFlight >= this.#options.concurrency) return true
-    return this.#inFlight > 0 && this.#bufferedBytes() >= this.#options.maxBufferedBytes
+    return this.#suspending || this.#window.full()
   }
 
   #startPart(part: Part): void {
@@ -320,7 +333,7 @@ export class S3Sink extends Writable {
       const outcome = await this.#sender.uploadPart(uploadId, part)
       return { ...outcome, checksum: await part.checksum }
     }
-    this.#queue.add(task, { signal: this.#abort.signal }).then(
+    this.#window.queue.add(task, { signal: this.#abort.signal }).then(
       (outcome) => this.#onPartSettled(part, undefined, outcome),
       (err: unknown) => this.#onPartSettled(part, err, undefined),
     )
@@ -341,7 +354,7 @@ export class S3Sink extends Writable {
     } else {
       this.#recordPart(part, outcome)
     }
-    this.#pump()
+    this.#window.settled()
     if (this.#inFlight === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve()
     }
@@ -445,12 +458,15 @@ export class S3Sink extends Writable {
 
   async #putObject(part: Part): Promise<void> {
     this.#inFlightBytes += part.size
+    this.#putting = true
     let outcome: Sent<{ ETag?: string; VersionId?: string }>
     try {
-      outcome = await this.#sender.putObject(part)
+      outcome = await this.#window.queue.add(() => this.#sender.putObject(part), { signal: this.#abort.signal })
     } finally {
       part.release()
       this.#inFlightBytes -= part.size
+      this.#putting = false
+      this.#window.settled()
     }
     this.#bytesUploaded = part.size
     const { checksum, params } = this.#options
