@@ -1,4 +1,4 @@
-import type { S3SinkResult } from './types.js'
+import type { RolledObject, S3SinkResult } from './types.js'
 
 /**
  * Stable codes of the errors an {@link S3Sink} fails with at run time.
@@ -23,6 +23,13 @@ import type { S3SinkResult } from './types.js'
  * - `ERR_S3_SINK_UPLOAD_NOT_FOUND`: the upload to resume is no longer known to the store.
  * - `ERR_S3_SINK_SOURCE_CHANGED`: while resuming, the source's bytes differ from the parts already stored.
  * - `ERR_S3_SINK_RESUME_FAILED`: the parts of the upload to resume could not be listed.
+ * - `ERR_S3_SINK_KEY_REPEATED`: an `S3RollingSink`'s key template or function gave a key it had already given;
+ *   the object was not started, nothing was overwritten.
+ * - `ERR_S3_SINK_KEY_INVALID`: an `S3RollingSink`'s key function threw, or gave something other than a
+ *   non-empty string of at most 1,024 UTF-8 bytes.
+ *
+ * An `S3RollingSink` fails with the code of the object that failed, with `objectIndex` and `objects` (what
+ * was stored) added.
  */
 export type S3SinkErrorCode =
   | 'ERR_S3_SINK_ABORTED'
@@ -41,6 +48,8 @@ export type S3SinkErrorCode =
   | 'ERR_S3_SINK_UPLOAD_NOT_FOUND'
   | 'ERR_S3_SINK_SOURCE_CHANGED'
   | 'ERR_S3_SINK_RESUME_FAILED'
+  | 'ERR_S3_SINK_KEY_REPEATED'
+  | 'ERR_S3_SINK_KEY_INVALID'
 
 /** What was known when an {@link S3SinkError} happened. Never credentials or SSE-C keys. */
 export interface S3SinkErrorContext {
@@ -62,6 +71,10 @@ export interface S3SinkErrorContext {
    * checksum differs).
    */
   result?: S3SinkResult
+  /** An `S3RollingSink`'s failure: the object that failed. */
+  objectIndex?: number
+  /** An `S3RollingSink`'s failure: the objects stored, in index order. */
+  objects?: readonly RolledObject[]
 }
 
 /**
@@ -79,6 +92,8 @@ export class S3SinkError extends Error {
   readonly bytesUploaded?: number
   readonly statusCode?: number
   readonly result?: S3SinkResult
+  readonly objectIndex?: number
+  readonly objects?: readonly RolledObject[]
   /**
    * Set when the sink failed and then could not abort its multipart upload either: the upload (named by
    * `uploadId`) is left in the store and should be aborted by other means.

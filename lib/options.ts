@@ -381,7 +381,7 @@ function checkResume(value: unknown, params: Record<string, unknown>): ResumeSta
   return state as ResumeState
 }
 
-function integer(
+export function integer(
   name: string,
   value: unknown,
   fallback: number,
@@ -399,18 +399,18 @@ function integer(
   return value
 }
 
-function throwRange(name: string, what: string, value: number | string): never {
+export function throwRange(name: string, what: string, value: number | string): never {
   const err = new RangeError(`${name} must be ${what}, got ${value}`)
   throw Object.assign(err, { code: 'ERR_OUT_OF_RANGE' })
 }
 
-function invalidType(name: string, what: string, value: unknown): TypeError {
+export function invalidType(name: string, what: string, value: unknown): TypeError {
   return Object.assign(new TypeError(`${name} must be ${what}, got ${show(value)}`), {
     code: 'ERR_INVALID_ARG_TYPE',
   })
 }
 
-function invalidValue(name: string, what: string, value: unknown): TypeError {
+export function invalidValue(name: string, what: string, value: unknown): TypeError {
   return Object.assign(new TypeError(`${name} must be ${what}, got ${show(value)}`), {
     code: 'ERR_INVALID_ARG_VALUE',
   })
@@ -431,7 +431,7 @@ function show(value: unknown): string {
 }
 
 /** `5 MiB`, `5 GiB`, `8388608` → human units when the number is a whole count of them. */
-function sizeName(bytes: number): string {
+export function sizeName(bytes: number): string {
   for (const [unit, size] of [
     ['TiB', 2 ** 40],
     ['GiB', 2 ** 30],

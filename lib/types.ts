@@ -123,3 +123,36 @@ export interface RetryInfo {
    */
   error: unknown
 }
+
+/** An object an `S3RollingSink` stored: its `'object'` event, and an entry of `sink.objects`. */
+export interface RolledObject {
+  /** The object's number in its sink, from 0. */
+  index: number
+  key: string
+  /** The store's ETag. */
+  etag: string
+  /** Input bytes the object holds. */
+  bytes: number
+  /** Bytes the store holds (fewer than `bytes` with gzip). */
+  storedBytes: number
+  /** Where the object's first byte was in the sink's input: the next object's `offset` is `offset + bytes`. */
+  offset: number
+  /** When its first byte arrived (its key's time fields are this, in UTC). */
+  time: Date
+  VersionId?: string
+  /** The object's checksum (of the stored bytes); absent with `checksum: false`. */
+  checksum?: ObjectChecksum
+}
+
+/** `S3RollingSink.progress`. */
+export interface RollingProgress {
+  /** Bytes accepted from the writer. */
+  bytesWritten: number
+  /** Input bytes in objects stored. */
+  bytesStored: number
+  /** Bytes held in memory: a record not yet placed, and what the objects in flight hold. */
+  bytesBuffered: number
+  objectsStored: number
+  /** Objects being filled or completed. */
+  objectsInFlight: number
+}

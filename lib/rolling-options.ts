@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto'
+import type { ZlibOptions } from 'node:zlib'
+import { type KeyOption, KeyTemplate } from './key-template.js'
+import { MIB } from './limits.js'
+import {
+  integer,
+  invalidType,
+  invalidValue,
+  type ResolvedOptions,
+  resolveOptions,
+  type S3SinkOptions,
+  type S3SinkParams,
+  sizeName,
+} from './options.js'
+
+/** The options of an {@link S3RollingSink}. */
+export interface S3RollingSinkOptions
+  extends Omit<S3SinkOptions, 'params' | 'resume' | 'sourceOffset' | 'expectedSize'> {
+  /** Bucket and the headers of every object (ContentType, Metadata, …), without Key. Required. */
+  params: Omit<S3SinkParams, 'Key'>
+  /**
+   * Each object's key: a template of `%Y %m %d %H %M %S` (UTC, of the object's first byte), `%%` (a `%`),
+   * `{index}` (the object's number in this sink from 0, zero-padded to 8 digits so that keys sort) and `{id}`,
+   * or a function of `{ index, id, time }`. Another token is a TypeError. A key this sink has already
+   * produced fails the sink (`ERR_S3_SINK_KEY_REPEATED`) before anything is overwritten. Required.
+   */
+  key: KeyOption
+  /**
+   * The most input bytes an object holds: an object ends before the record that would take it past this. A
+   * record longer than this alone is stored whole, in an object of its own.
+   * @default 64 MiB
+   */
+  maxObjectBytes?: number
+  /**
+   * Ms from an object's first byte until it ends, whether writes come or not (an object whose first record
+   * has not ended then ends with that record). `Infinity`: by size and `end()` only.
+   * @default 300000 (5 minutes)
+   */
+  maxObjectAge?: number
+  /**
+   * What ends a record: objects are cut only right after it (a string is taken as UTF-8). `null`: records are
+   * not kept whole, and every object but the last holds exactly `maxObjectBytes`.
+   * @default '\n'
+   */
+  delimiter?: string | Uint8Array | null
+  /**
+   * Store each object as a standalone gzip file (`ContentEncoding: gzip` unless params say otherwise); `true`
+   * or zlib's options (`{ level: 9 }`). Sizes and offsets count input bytes.
+   * @default false
+   */
+  gzip?: boolean | ZlibOptions
+  /**
+   * This writer's id, for `{id}` in the key: give each process its own and their keys never collide.
+   * @default 12 random hex digits, new for each sink
+   */
+  id?: string
+}
+
+/** Rolling options after checking, with every default applied. */
+export interface ResolvedRollingOptions {
+  /** What every object's sink is made with, but its Key. */
+  objectOptions: Omit<S3SinkOptions, 'params' | 'signal'> & { params: Omit<S3SinkParams, 'Key'> }
+  /** The per-object options as an object's sink sees them (for the window's size and the signal). */
+  resolved: ResolvedOptions
+  key: KeyOption
+  template: KeyTemplate | undefined
+  maxObjectBytes: number
+  maxObjectAge: number
+  delimiter: Buffer | null
+  gzip: ZlibOptions | undefined
+  id: string
+}
+
+export const DEFAULT_MAX_OBJECT_BYTES = 64 * MIB
+export const DEFAULT_MAX_OBJECT_AGE = 300_000
+/** The longest timer Node keeps (longer ones fire at once). */
+const MAX_TIMER_MS = 2_147_483_647
+
+const ROLLING_ONLY = ['key', 'maxObjectBytes', 'maxObjectAge', 'delimiter', 'gzip', 'id'] as const
+
+/** Checks every option of a rolling sink and applies the defaults; throws TypeError or RangeError. */
+export function resolveRollingOptions(options: unknown): ResolvedRollingOptions {
+  if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options)
+  const o = options as Record<string, unknown>
+  for (const name of ['resume', 'sourceOffset', 'expectedSize'] as const) {
+    if (o[name] !== undefined) {
+      throw invalidValue(name, 'absent (a rolling sink starts every object from its first byte)', o[name])
+    }
+  }
+  if (typeof o.params !== 'object' || o.params === null) {
+    throw invalidType('params', 'an object with Bucket', o.params)
+  }
+  const params = o.params as Record<string, unknown>
+  if (params.Key !== undefined) throw invalidValue('params.Key', 'absent (keys come from the key option)', params.Key)
+
+  const key = o.key
+  let template: KeyTemplate | undefined
+  if (typeof key === 'string') {
+    if (key === '') throw invalidType('key', 'a non-empty template or a function', key)
+    template = new KeyTemplate(key)
+  } else if (typeof key !== 'function') {
+    throw invalidType('key', 'a template string or a function', key)
+  }
+  const id = o.id ?? randomBytes(6).toString('hex')
+  if (typeof id !== 'string' || id === '') throw invalidType('id', 'a non-empty string', id)
+
+  const maxObjectBytes = integer(
+    'maxObjectBytes',
+    o.maxObjectBytes,
+    DEFAULT_MAX_OBJECT_BYTES,
+    1,
+    Number.MAX_SAFE_INTEGER,
+    sizeName,
+  )
+  const maxObjectAge =
+    o.maxObjectAge === Number.POSITIVE_INFINITY
+      ? Number.POSITIVE_INFINITY
+      : integer('maxObjectAge', o.maxObjectAge, DEFAULT_MAX_OBJECT_AGE, 1, MAX_TIMER_MS)
+
+  const delimiter = o.delimiter === undefined ? '\n' : o.delimiter
+  let delimiterBytes: Buffer | null
+  if (delimiter === null) delimiterBytes = null
+  else if (typeof delimiter === 'string') delimiterBytes = Buffer.from(delimiter, 'utf8')
+  else if (delimiter instanceof Uint8Array) delimiterBytes = Buffer.from(delimiter)
+  else throw invalidType('delimiter', 'a string, a Uint8Array or null', delimiter)
+  if (delimiterBytes?.length === 0) throw invalidValue('delimiter', 'at least one byte, or null', delimiter)
+
+  const gzipOption = o.gzip ?? false
+  if (typeof gzipOption !== 'boolean' && (typeof gzipOption !== 'object' || gzipOption === null)) {
+    throw invalidType('gzip', "a boolean or zlib's options", gzipOption)
+  }
+  const gzip = gzipOption === false ? undefined : gzipOption === true ? {} : (gzipOption as ZlibOptions)
+
+  const objectParams: Record<string, unknown> = { ...params }
+  if (gzip && objectParams.ContentEncoding === undefined) objectParams.ContentEncoding = 'gzip'
+  const objectOptions: Record<string, unknown> = { ...o, params: objectParams }
+  for (const name of ROLLING_ONLY) delete objectOptions[name]
+  // Every object's sink is checked the same way: a sample key finds a bad per-object option now.
+  const resolved = resolveOptions({ ...objectOptions, params: { ...objectParams, Key: 'k' } })
+  delete objectOptions.signal
+
+  return {
+    objectOptions: objectOptions as ResolvedRollingOptions['objectOptions'],
+    resolved,
+    key: key as KeyOption,
+    template,
+    maxObjectBytes,
+    maxObjectAge,
+    delimiter: delimiterBytes,
+    gzip,
+    id,
+  }
+}

@@ -1,0 +1,365 @@
+import { finished, pipeline, Writable } from 'node:stream'
+import { createGzip } from 'node:zlib'
+import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
+import { MAX_KEY_BYTES } from './options.js'
+import { CUT, type Cut, RecordCutter } from './record-cutter.js'
+import { type ResolvedRollingOptions, resolveRollingOptions, type S3RollingSinkOptions } from './rolling-options.js'
+import { S3Sink } from './sink.js'
+import type { RetryInfo, RolledObject, RollingProgress, S3SinkResult } from './types.js'
+import { UploadWindow } from './window.js'
+
+export type { S3RollingSinkOptions }
+
+export interface S3RollingSinkEvents {
+  object: [RolledObject]
+  retry: [RetryInfo & { key: string }]
+}
+
+/** An object being filled or completing. */
+interface LiveObject {
+  readonly index: number
+  readonly key: string
+  readonly offset: number
+  readonly time: Date
+  /** Input bytes handed to it. */
+  bytes: number
+  readonly sink: S3Sink
+  /** Where its bytes are written: its sink, or the gzip stream in front of it. */
+  readonly input: Writable
+  timer: NodeJS.Timeout | undefined
+  /** Settles once the object is stored, or has failed. */
+  readonly stored: Promise<RolledObject>
+}
+
+/**
+ * A Writable that stores one endless stream (a log, an export) as many objects of whole records: an object
+ * ends right after a delimiter, before the record that would take it past `maxObjectBytes`, once
+ * `maxObjectAge` has passed since its first byte, on `rotate()` and on `end()`. Each object streams through its
+ * own `S3Sink` (parts go out while it fills; a small object is one PutObject) while the next one fills; all of
+ * them share one window of requests and memory, and writes wait for it. `'object'` tells, in index order,
+ * which input bytes are stored (`offset`, `bytes`); `'finish'` comes once every object is stored.
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only types the event overloads
+export class S3RollingSink extends Writable {
+  /** The objects stored so far, in index order. */
+  readonly objects: RolledObject[] = []
+
+  readonly #options: ResolvedRollingOptions
+  readonly #window: UploadWindow
+  readonly #cutter: RecordCutter
+  /** The object being filled. */
+  #current: LiveObject | undefined
+  /** Objects started and not yet settled, by index. */
+  readonly #live = new Map<number, LiveObject>()
+  /** Objects stored whose earlier ones are not all stored yet, by index. */
+  readonly #waiting = new Map<number, RolledObject>()
+  readonly #keys = new Set<string>()
+  #nextIndex = 0
+  /** Input bytes handed to objects. */
+  #offset = 0
+  #bytesWritten = 0
+  #bytesStored = 0
+  /** A write is being handed to objects: a cut asked for now waits for its end, so that no record is split. */
+  #feeding = false
+  #cutWanted = false
+  /** The write callback held while a failure is reported. */
+  #heldCallback: ((err?: Error | null) => void) | undefined
+  /** The first failure; the sink fails once the objects before it have settled. */
+  #failure: Error | undefined
+  #onSignalAbort: (() => void) | undefined
+
+  constructor(options: S3RollingSinkOptions) {
+    const resolved = resolveRollingOptions(options)
+    super({ highWaterMark: resolved.resolved.highWaterMark, decodeStrings: true })
+    this.#options = resolved
+    const { concurrency, maxBufferedBytes } = resolved.resolved
+    this.#window = new UploadWindow(concurrency, maxBufferedBytes)
+    this.#cutter = new RecordCutter(resolved.maxObjectBytes, resolved.delimiter)
+    const { signal } = resolved.resolved
+    if (signal) {
+      this.#onSignalAbort = () =>
+        this.destroy(this.#error('ERR_S3_SINK_ABORTED', 'the rolling sink was aborted', { cause: signal.reason }))
+      if (signal.aborted) process.nextTick(this.#onSignalAbort)
+      else signal.addEventListener('abort', this.#onSignalAbort, { once: true })
+    }
+  }
+
+  /** This writer's id, as `{id}` expands. */
+  get id(): string {
+    return this.#options.id
+  }
+
+  get progress(): RollingProgress {
+    let buffered = this.#cutter.heldBytes
+    for (const object of this.#live.values()) buffered += object.sink.progress.bytesBuffered
+    return {
+      bytesWritten: this.#bytesWritten,
+      bytesStored: this.#bytesStored,
+      bytesBuffered: buffered,
+      objectsStored: this.objects.length,
+      objectsInFlight: this.#live.size,
+    }
+  }
+
+  /**
+   * Ends the object being filled now (at the end of its first record, if that has not ended yet) and resolves
+   * with it once it is stored; with no object being filled, resolves once the objects in flight are stored.
+   */
+  async rotate(): Promise<RolledObject | undefined> {
+    if (this.destroyed || this.writableFinished) {
+      throw Object.assign(new Error('cannot rotate a rolling sink that has finished or been destroyed'), {
+        code: 'ERR_STREAM_DESTROYED',
+      })
+    }
+    const object = this.#current
+    if (!object) {
+      await this.#settled()
+      return undefined
+    }
+    this.#cut()
+    return object.stored
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.#bytesWritten += chunk.length
+    this.#feed(this.#cutter.push(chunk), callback)
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.#feed(this.#cutter.flush(), (err) => {
+      if (err) return callback(err)
+      this.#endObject()
+      this.#settled().then(() => {
+        // A failure ends the stream with its own report, once the objects before it have settled.
+        if (!this.#failure) callback()
+      })
+    })
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.#failure ??= err ?? new Error('destroyed')
+    if (this.#onSignalAbort) this.#options.resolved.signal?.removeEventListener('abort', this.#onSignalAbort)
+    for (const object of this.#live.values()) {
+      clearTimeout(object.timer)
+      object.sink.destroy()
+    }
+    this.#current = undefined
+    const held = this.#heldCallback
+    this.#heldCallback = undefined
+    held?.(err)
+    this.#settled().then(() => callback(err))
+  }
+
+  /**
+   * Writes `cuts` into their objects in order, then calls `callback`: each piece waits for its object's sink to
+   * take it, so the shared window's backpressure reaches the writer.
+   */
+  #feed(cuts: Cut[], callback: (err?: Error | null) => void): void {
+    this.#feeding = true
+    let i = 0
+    const next = (err?: Error | null): void => {
+      if (err || this.#failure) {
+        // The object's failure is reported by the sink as a whole, once the objects before it have settled.
+        this.#heldCallback = callback
+        return
+      }
+      while (i < cuts.length) {
+        const cut = cuts[i++] as Cut
+        if (cut === CUT) {
+          this.#endObject()
+          continue
+        }
+        const object = this.#current ?? this.#startObject()
+        if (!object) {
+          next()
+          return
+        }
+        object.bytes += cut.length
+        this.#offset += cut.length
+        object.input.write(cut, next)
+        return
+      }
+      this.#feeding = false
+      if (this.#cutWanted) {
+        this.#cutWanted = false
+        this.#cut()
+      }
+      callback()
+    }
+    next()
+  }
+
+  /** Asks for the object being filled to end (its age, or `rotate()`), once the write under way is handed on. */
+  #cut(): void {
+    if (this.#feeding) {
+      this.#cutWanted = true
+      return
+    }
+    if (this.#cutter.requestCut() === 'now') this.#endObject()
+  }
+
+  #startObject(): LiveObject | undefined {
+    const index = this.#nextIndex++
+    const time = new Date()
+    const key = this.#keyFor(index, time)
+    if (key instanceof S3SinkError) {
+      this.#fail(undefined, key)
+      return undefined
+    }
+    const { objectOptions, gzip, maxObjectAge } = this.#options
+    const sink = new S3Sink({ ...objectOptions, params: { ...objectOptions.params, Key: key } }, this.#window)
+    let input: Writable = sink
+    if (gzip) {
+      const zip = createGzip(gzip)
+      // The sink reports every failure, its own and the gzip stream's (pipeline destroys it with that error).
+      pipeline(zip, sink, () => {})
+      input = zip
+    }
+    sink.on('retry', (info: RetryInfo) => this.emit('retry', { ...info, key }))
+    const offset = this.#offset
+    const stored = new Promise<RolledObject>((resolve, reject) => {
+      finished(sink, (err) => {
+        const result = sink.result ?? (err as { result?: S3SinkResult } | undefined)?.result
+        if (result) resolve(this.#rolled(object, result))
+        else reject(err ?? new Error('the object was not stored'))
+      })
+    })
+    const object: LiveObject = { index, key, offset, time, bytes: 0, sink, input, timer: undefined, stored }
+    if (maxObjectAge !== Number.POSITIVE_INFINITY) {
+      object.timer = setTimeout(() => {
+        if (this.#current === object) this.#cut()
+      }, maxObjectAge)
+    }
+    this.#live.set(index, object)
+    this.#current = object
+    stored.then(
+      (rolled) => this.#onStored(object, rolled),
+      (err: unknown) => this.#fail(object, err),
+    )
+    return object
+  }
+
+  /** The key of object `index`, or the error that it cannot have one. */
+  #keyFor(index: number, time: Date): string | S3SinkError {
+    const { template, key: make, id } = this.#options
+    let key: unknown
+    try {
+      key = template
+        ? template.expand({ index, id, time })
+        : (make as Exclude<typeof make, string>)({ index, id, time })
+    } catch (err) {
+      return this.#error('ERR_S3_SINK_KEY_INVALID', `the key function threw for object ${index}`, { cause: err })
+    }
+    if (typeof key !== 'string' || key === '' || Buffer.byteLength(key) > MAX_KEY_BYTES) {
+      return this.#error(
+        'ERR_S3_SINK_KEY_INVALID',
+        `the key of object ${index} must be a non-empty string of at most ${MAX_KEY_BYTES} UTF-8 bytes, got ` +
+          (typeof key === 'string' ? `${Buffer.byteLength(key)} bytes` : typeof key),
+      )
+    }
+    if (!template?.hasIndex) {
+      if (this.#keys.has(key)) {
+        return this.#error(
+          'ERR_S3_SINK_KEY_REPEATED',
+          `object ${index} would have the key ${JSON.stringify(key)}, which this sink already used; ` +
+            'add {index} (or finer time fields) to the key',
+          { key },
+        )
+      }
+      this.#keys.add(key)
+    }
+    return key
+  }
+
+  #endObject(): void {
+    const object = this.#current
+    if (!object) return
+    this.#current = undefined
+    clearTimeout(object.timer)
+    object.input.end()
+  }
+
+  #rolled(object: LiveObject, result: S3SinkResult): RolledObject {
+    return {
+      index: object.index,
+      key: object.key,
+      etag: result.ETag ?? '',
+      bytes: object.bytes,
+      storedBytes: result.size,
+      offset: object.offset,
+      time: object.time,
+      ...(result.VersionId ? { VersionId: result.VersionId } : {}),
+      ...(result.checksum ? { checksum: result.checksum } : {}),
+    }
+  }
+
+  /** An object is stored: it, and those after it that were waiting for it, are told in index order. */
+  #onStored(object: LiveObject, rolled: RolledObject): void {
+    this.#live.delete(object.index)
+    this.#waiting.set(object.index, rolled)
+    for (let next = this.objects.length; this.#waiting.has(next); next++) {
+      const ready = this.#waiting.get(next) as RolledObject
+      this.#waiting.delete(next)
+      this.objects.push(ready)
+      this.#bytesStored += ready.bytes
+      this.emit('object', ready)
+    }
+  }
+
+  /**
+   * An object failed (or, with no object, a key could not be made): the object being filled and the ones after
+   * the failed one are given up, those before it may still be stored; then the sink fails with the failed
+   * object's code, listing what was stored.
+   */
+  #fail(object: LiveObject | undefined, err: unknown): void {
+    if (object) this.#live.delete(object.index)
+    if (this.#failure) return
+    this.#failure = err as Error
+    const index = object?.index ?? this.#nextIndex - 1
+    for (const other of this.#live.values()) {
+      if (other.index > index || other === this.#current) {
+        clearTimeout(other.timer)
+        other.sink.destroy()
+      }
+    }
+    this.#current = undefined
+    this.#settled().then(() => {
+      const stored = [...this.objects, ...[...this.#waiting.values()].sort((a, b) => a.index - b.index)]
+      const inner = err instanceof S3SinkError ? err : undefined
+      const what = object ? `object ${index} (${object.key}) failed` : 'no object could be started'
+      const kept = stored.length === 0 ? 'no object was stored' : `${stored.length} objects were stored`
+      this.destroy(
+        this.#error(inner?.code ?? 'ERR_S3_SINK_PART_FAILED', `${what}: ${(err as Error).message}; ${kept}`, {
+          cause: err,
+          ...(object ? { key: object.key } : {}),
+          ...(inner?.uploadId ? { uploadId: inner.uploadId } : {}),
+          objectIndex: index,
+          objects: stored,
+        }),
+      )
+    })
+  }
+
+  /** Resolves once every object started has been stored or has failed. */
+  async #settled(): Promise<void> {
+    while (this.#live.size > 0) {
+      // Each object's own handlers (attached first) have removed it by the time this resolves.
+      await Promise.allSettled([...this.#live.values()].map((o) => o.stored))
+    }
+  }
+
+  #error(code: S3SinkErrorCode, message: string, context: S3SinkErrorContext = {}): S3SinkError {
+    return new S3SinkError(code, message, {
+      bucket: this.#options.objectOptions.params.Bucket,
+      bytesWritten: this.#bytesWritten,
+      ...context,
+    })
+  }
+}
+
+export declare interface S3RollingSink {
+  on<E extends keyof S3RollingSinkEvents>(event: E, listener: (...args: S3RollingSinkEvents[E]) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once<E extends keyof S3RollingSinkEvents>(event: E, listener: (...args: S3RollingSinkEvents[E]) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}
