@@ -312,7 +312,10 @@ export class S3RollingSink extends Writable {
    * object's code, listing what was stored.
    */
   #fail(object: LiveObject | undefined, err: unknown): void {
-    if (object) this.#live.delete(object.index)
+    if (object) {
+      clearTimeout(object.timer)
+      this.#live.delete(object.index)
+    }
     if (this.#failure) return
     this.#failure = err as Error
     const index = object?.index ?? this.#nextIndex - 1

@@ -1,0 +1,88 @@
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import t from 'tap'
+import { S3RollingSink, type S3SinkError } from '../lib/index.js'
+import { bucketFor } from './fixtures/bucket.js'
+import { throughProxy } from './fixtures/fault-proxy.js'
+import { ndjson, readRolled } from './fixtures/rolling.js'
+import { randomChunks } from './fixtures/sources.js'
+import { incompleteUploads, MiB, objectExists, readObject } from './fixtures/store.js'
+
+const { client, Bucket } = await bucketFor(t, 'rolling-fail')
+const fast = { maxAttempts: 2, retryBaseDelay: 10, stallTimeout: 2000 }
+
+t.test('a key the sink already produced fails it before anything is overwritten', async (t) => {
+  const sink = new S3RollingSink({ client, params: { Bucket }, key: 'daily/%Y-%m-%d.log', maxObjectBytes: 8 })
+  const err = (await pipeline(Readable.from([Buffer.from('first\nsecond\n')]), sink).catch((e) => e)) as S3SinkError
+  t.equal(err.code, 'ERR_S3_SINK_KEY_REPEATED')
+  t.match(err.message, /already used/)
+  t.equal(err.objectIndex, 1)
+  t.same(
+    err.objects?.map((o) => o.index),
+    [0],
+    'the error lists what was stored',
+  )
+  const key = err.objects?.[0]?.key as string
+  t.equal((await readObject(client, Bucket, key)).toString(), 'first\n', 'the first object is intact')
+})
+
+t.test('an object that fails ends the sink with its code, listing the objects stored, nothing left', async (t) => {
+  // Every request about the third object fails for good (a permission error: not retried).
+  const { client: faulty } = await throughProxy(t, (req) =>
+    req.path.includes('/fail/00000002') && req.method !== 'DELETE' && req.operation !== 'ListMultipartUploads'
+      ? { kind: 'error', status: 403, code: 'AccessDenied' }
+      : undefined,
+  )
+  const input = ndjson(100_000, 400, 4)
+  const sink = new S3RollingSink({
+    client: faulty,
+    params: { Bucket },
+    key: 'fail/{index}',
+    maxObjectBytes: 6 * MiB,
+    partSize: 5 * MiB,
+    ...fast,
+  })
+  const err = (await pipeline(randomChunks(input, 32 * 1024, 200 * 1024, 12), sink).catch((e) => e)) as S3SinkError
+  t.match(err.code, /^ERR_S3_SINK_(CREATE|PART)_FAILED$/)
+  t.equal(err.objectIndex, 2)
+  t.match(err.message, /object 2 \(fail\/00000002\) failed: .*2 objects were stored/)
+  t.same(
+    err.objects?.map((o) => o.key),
+    ['fail/00000000', 'fail/00000001'],
+  )
+  t.same(sink.objects, err.objects, 'sink.objects says the same')
+  const read = await readRolled(client, Bucket, sink.objects)
+  const stored = Buffer.concat(read.map((r) => r.input))
+  t.ok(stored.equals(input.subarray(0, stored.length)), `what was stored (${stored.length} bytes) starts the input`)
+  t.same(await incompleteUploads(client, Bucket, 'fail/'), [], 'no incomplete upload left')
+  for (const index of ['00000002', '00000003']) {
+    t.equal(await objectExists(client, Bucket, `fail/${index}`), false, `no object ${index}`)
+  }
+})
+
+t.test('destroy and abort cancel the objects in flight and leave no upload', async (t) => {
+  for (const how of ['destroy', 'abort'] as const) {
+    const controller = new AbortController()
+    const sink = new S3RollingSink({
+      client,
+      params: { Bucket },
+      key: `${how}/{index}`,
+      maxObjectBytes: 12 * MiB,
+      partSize: 5 * MiB,
+      signal: controller.signal,
+    })
+    const failed = new Promise<unknown>((resolve) => sink.once('error', resolve))
+    const closed = new Promise((resolve) => sink.once('close', resolve))
+    const chunk = Buffer.alloc(MiB, 'x\n')
+    for (let i = 0; i < 8; i++) {
+      if (!sink.write(chunk)) await new Promise((resolve) => sink.once('drain', resolve))
+    }
+    if (how === 'destroy') sink.destroy()
+    else controller.abort()
+    await closed
+    if (how === 'abort') t.match(await failed, { code: 'ERR_S3_SINK_ABORTED' })
+    t.equal(sink.objects.length, 0, `${how}: nothing was stored`)
+    t.same(await incompleteUploads(client, Bucket, `${how}/`), [], `${how}: the upload in flight was aborted`)
+    t.equal(await objectExists(client, Bucket, `${how}/00000000`), false)
+  }
+})
