@@ -16,11 +16,14 @@ import {
 } from 's3-sink'
 import { bench } from './bench.js'
 import { ProgressLine } from './progress.js'
+import { type ObjectOptions, rollCommand } from './roll.js'
 import { formatBytes, formatDuration, parseDuration, parseS3Url, parseSize, UsageError } from './units.js'
 
 const USAGE = `usage: s3-sink [options] s3://bucket/key          upload stdin (or --file) to the object
        s3-sink ls-incomplete s3://bucket[/prefix]      list incomplete multipart uploads
        s3-sink abort-incomplete s3://bucket[/prefix] --older-than 7d [--dry-run]
+       s3-sink roll s3://bucket/template [--max-object-size 64MiB] [--max-object-age 5m] [--gzip]
+                                                       stdin (a log) into objects of whole records
        s3-sink bench s3://bucket[/prefix] [--sizes 5,8,16,64] [--concurrency 1,4,8] [--bytes 256MiB]
 
 upload options:
@@ -39,6 +42,15 @@ upload options:
   --json                 print the result as JSON on stdout
   --progress             show progress on stderr even when it is not a terminal
   --quiet                no progress, no summary
+roll options (and the upload options above but --file, --expected-size, --checkpoint; each line of --json is
+one stored object; the first SIGINT or SIGTERM stores what was read and exits 0, a second aborts, exit 130):
+  template               the key of each object: %Y %m %d %H %M %S (UTC, of its first byte), {index}
+                         (its number, from 0, zero-padded), {id} (this writer's id)
+  --max-object-size SIZE an object's most input bytes, cut before the record that would pass it (64MiB)
+  --max-object-age TIME  an object ends this long after its first byte, writes or not (default 5m)
+  --delimiter TEXT       what ends a record: \n (default), \r\n, \0, any text, or none (cut anywhere)
+  --gzip                 store each object as a standalone gzip file (Content-Encoding: gzip)
+  --id ID                this writer's id for {id} (default: random); give each process its own
 connection:
   --endpoint URL         an S3-compatible endpoint (default: AWS, or AWS_ENDPOINT_URL)
   --region REGION        the region (default: the SDK's chain: AWS_REGION, profile)
@@ -72,6 +84,11 @@ const OPTIONS = {
   endpoint: { type: 'string' },
   region: { type: 'string' },
   'path-style': { type: 'boolean' },
+  'max-object-size': { type: 'string' },
+  'max-object-age': { type: 'string' },
+  delimiter: { type: 'string' },
+  gzip: { type: 'boolean' },
+  id: { type: 'string' },
   'older-than': { type: 'string' },
   'dry-run': { type: 'boolean' },
   sizes: { type: 'string' },
@@ -102,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = positionals
   if (first === 'ls-incomplete' || first === 'abort-incomplete') return stale(first, rest, values)
   if (first === 'bench') return benchCommand(rest, values)
+  if (first === 'roll') return roll(rest, values)
   if (first === undefined) throw new UsageError('missing the s3://bucket/key to upload to')
   if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`)
   return uploadCommand(first, values)
@@ -167,19 +185,52 @@ function metadataOption(values: Values): Record<string, string> | undefined {
   return metadata
 }
 
-async function uploadCommand(target: string, values: Values): Promise<number> {
-  const { bucket, key } = parseS3Url(target)
-  if (!key) throw new UsageError(`missing the key: ${target} (use s3://bucket/key)`)
-  for (const option of ['older-than', 'dry-run'] as const) {
-    if (values[option] !== undefined) throw new UsageError(`--${option} goes with abort-incomplete`)
-  }
+/** What an object is stored with, from the options the upload and roll commands share. */
+function objectOptions(values: Values): ObjectOptions & { params: { ChecksumType?: 'FULL_OBJECT' | 'COMPOSITE' } } {
   const partSize = values['part-size'] === undefined ? undefined : parseSize(values['part-size'])
-  const expectedSize = values['expected-size'] === undefined ? undefined : parseSize(values['expected-size'])
   const concurrency = integerOption(values, 'concurrency')
   const maxParts = integerOption(values, 'max-parts')
   const checksum = checksumOption(values)
   const ChecksumType = checksumTypeOption(values)
   const Metadata = metadataOption(values)
+  return {
+    params: {
+      ...(values['content-type'] ? { ContentType: values['content-type'] } : {}),
+      ...(Metadata ? { Metadata } : {}),
+      ...(ChecksumType ? { ChecksumType } : {}),
+    },
+    ...(partSize === undefined ? {} : { partSize }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    ...(maxParts === undefined ? {} : { maxParts }),
+    ...(values['uniform-parts'] ? { uniformParts: true } : {}),
+    ...(checksum === undefined ? {} : { checksum }),
+  }
+}
+
+/** Options that belong to other commands than the one given. */
+function rejectOptions(values: Values, names: readonly (keyof Values)[], command: string): void {
+  for (const name of names) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} does not go with ${command}`)
+  }
+}
+
+const ROLL_ONLY = ['max-object-size', 'max-object-age', 'delimiter', 'gzip', 'id'] as const
+
+async function roll(args: string[], values: Values): Promise<number> {
+  const [target, ...rest] = args
+  if (target === undefined) throw new UsageError('roll needs s3://bucket/template')
+  if (rest.length > 0) throw new UsageError(`unexpected argument: ${rest[0]}`)
+  rejectOptions(values, ['file', 'expected-size', 'checkpoint', 'older-than', 'dry-run', 'progress'], 'roll')
+  const options = objectOptions(values)
+  return rollCommand(target, values, makeClient(values), options)
+}
+
+async function uploadCommand(target: string, values: Values): Promise<number> {
+  const { bucket, key } = parseS3Url(target)
+  if (!key) throw new UsageError(`missing the key: ${target} (use s3://bucket/key)`)
+  rejectOptions(values, ['older-than', 'dry-run', ...ROLL_ONLY], 'an upload')
+  const expectedSize = values['expected-size'] === undefined ? undefined : parseSize(values['expected-size'])
+  const object = objectOptions(values)
   const checkpoint = values.checkpoint
   if (values.file !== undefined && !existsSync(values.file)) throw new UsageError(`no such file: ${values.file}`)
 
@@ -198,20 +249,10 @@ async function uploadCommand(target: string, values: Values): Promise<number> {
   let sink: S3Sink
   try {
     sink = new S3Sink({
+      ...object,
       client,
-      params: {
-        Bucket: bucket,
-        Key: key,
-        ...(values['content-type'] ? { ContentType: values['content-type'] } : {}),
-        ...(Metadata ? { Metadata } : {}),
-        ...(ChecksumType ? { ChecksumType } : {}),
-      },
-      ...(partSize === undefined ? {} : { partSize }),
+      params: { ...object.params, Bucket: bucket, Key: key },
       ...(expectedSize === undefined ? {} : { expectedSize }),
-      ...(concurrency === undefined ? {} : { concurrency }),
-      ...(maxParts === undefined ? {} : { maxParts }),
-      ...(values['uniform-parts'] ? { uniformParts: true } : {}),
-      ...(checksum === undefined ? {} : { checksum }),
       ...(resume ? { resume, sourceOffset } : {}),
       // With a checkpoint, a failed run leaves its parts so that running the command again resumes it.
       leavePartsOnError: checkpoint !== undefined,
