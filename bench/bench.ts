@@ -1,12 +1,14 @@
 // The benchmark: s3-sink against @aws-sdk/lib-storage and raw HTTP PUTs (the physical limit here), over part
 // sizes and concurrencies, on three endpoints — a null endpoint on loopback (the client is what is measured),
-// the same behind a modelled WAN link (latency and a per-connection bandwidth cap), and the local Swift store.
+// the same behind a modelled WAN link (latency and a per-connection bandwidth cap), and the local Swift store;
+// then S3RollingSink against one S3Sink over the same bytes (what cutting a stream into objects of records costs).
 //
 // Every upload runs in a process of its own (CPU time and peak RSS are its alone); implementations are
 // interleaved (A B C A B C …) so that a noisy machine slows them alike, and ratios are taken within each
 // round before their median. Writes bench/results/latest.{md,json,svg}.
 //
-//   npm run bench [-- --bytes 512MiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8 --endpoints null,wan,store,memory]
+//   npm run bench [-- --bytes 512MiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8
+//                     --endpoints null,wan,store,memory,rolling]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -30,7 +32,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     sizes: { type: 'string', default: '5,8,16,64' },
     concurrency: { type: 'string', default: '1,4,8' },
-    endpoints: { type: 'string', default: 'null,wan,store,memory' },
+    endpoints: { type: 'string', default: 'null,wan,store,memory,rolling' },
     'memory-bytes': { type: 'string', default: '4GiB' },
     latency: { type: 'string', default: '30' },
     bandwidth: { type: 'string', default: '40MiB' },
@@ -180,12 +182,26 @@ function summarize(results: Run[]): Measurement[] {
   })
 }
 
-/** s3-sink's throughput over each reference's, within each round at the same configuration; then the median. */
-function ratios(results: Run[]): { partSize: number; reference: string; ratio: number; range: number[] }[] {
-  const out: { partSize: number; reference: string; ratio: number; range: number[] }[] = []
+interface Ratio {
+  subject: string
+  partSize: number
+  reference: string
+  ratio: number
+  range: number[]
+  /** The subject's CPU seconds over the reference's. */
+  cpuRatio: number
+}
+
+/**
+ * The subject's throughput (and CPU time) over each reference's, within each round at the same configuration;
+ * then the median.
+ */
+function ratios(results: Run[], subject = 's3-sink', references = REFERENCES): Ratio[] {
+  const out: Ratio[] = []
   for (const partSize of sizes) {
-    for (const reference of REFERENCES) {
+    for (const reference of references) {
       const perRound: number[] = []
+      const cpuPerRound: number[] = []
       for (let round = 1; round <= runs; round++) {
         const at = (impl: string) =>
           results.find(
@@ -195,16 +211,21 @@ function ratios(results: Run[]): { partSize: number; reference: string; ratio: n
               r.case.partSize === partSize &&
               r.case.concurrency === REFERENCE.concurrency,
           )
-        const mine = at('s3-sink')
+        const mine = at(subject)
         const theirs = at(reference)
-        if (mine && theirs) perRound.push(theirs.seconds / mine.seconds)
+        if (mine && theirs) {
+          perRound.push(theirs.seconds / mine.seconds)
+          cpuPerRound.push(mine.cpuSeconds / theirs.cpuSeconds)
+        }
       }
       if (perRound.length) {
         out.push({
+          subject,
           partSize,
           reference,
           ratio: median(perRound),
           range: [Math.min(...perRound), Math.max(...perRound)],
+          cpuRatio: median(cpuPerRound),
         })
       }
     }
@@ -258,6 +279,7 @@ try {
     let title: string
     let endpointBytes = bytes
     let cases: { impl: string; c: BenchCase }[]
+    let ratioOf = (results: Run[]) => ratios(results)
     if (name === 'null' || name === 'wan') {
       const args =
         name === 'wan' ? ['--latency', values.latency, '--bandwidth', String(parseSize(values.bandwidth))] : []
@@ -304,8 +326,23 @@ try {
         impl,
         c: { bytes: endpointBytes, ...REFERENCE, key: '', fresh: true },
       }))
+    } else if (name === 'rolling') {
+      // The same bytes through one S3Sink and through S3RollingSink (objects of 64 MiB, cut after '\n' or
+      // anywhere): what the record scan and one upload per object cost.
+      const server = await startNullServer([])
+      servers.push(server.proc)
+      target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+      title = `rolling sink: ${endpointBytes / MIB} MiB of records (256 bytes on average) into 64 MiB objects, null endpoint`
+      cases = ['s3-sink', 'rolling', 'rolling-anywhere'].map((impl) => ({
+        impl,
+        c: { bytes: endpointBytes, ...REFERENCE, key: '' },
+      }))
+      ratioOf = (results) => [
+        ...ratios(results, 'rolling', ['s3-sink', 'rolling-anywhere']),
+        ...ratios(results, 'rolling-anywhere', ['s3-sink']),
+      ]
     } else {
-      throw new Error(`unknown endpoint ${name}: use null, wan, store, memory`)
+      throw new Error(`unknown endpoint ${name}: use null, wan, store, memory, rolling`)
     }
     // One round of the memory run: peak RSS barely varies, and 4 GiB per upload is long.
     const results = await measure(name, target, cases, counts, name === 'memory' ? 1 : runs)
@@ -316,15 +353,15 @@ try {
         (a, b) => a.impl.localeCompare(b.impl) || a.partSize - b.partSize || a.concurrency - b.concurrency,
       ),
     )
-    const ratioRows = ratios(results).map(
+    const ratioRows = ratioOf(results).map(
       (r) =>
-        `| ${r.partSize / MIB} MiB × ${REFERENCE.concurrency} | ${r.reference} | ${r.ratio.toFixed(2)}× | ` +
-        `${r.range.map((x) => x.toFixed(2)).join('–')} |`,
+        `| ${r.subject} | ${r.partSize / MIB} MiB × ${REFERENCE.concurrency} | ${r.reference} | ${r.ratio.toFixed(2)}× | ` +
+        `${r.range.map((x) => x.toFixed(2)).join('–')} | ${r.cpuRatio.toFixed(2)}× |`,
     )
     sections.push(
-      `### ${title}\n\n${table}\n\ns3-sink's throughput over the reference's, median of the per-round ratios:\n\n` +
-        `| configuration | reference | s3-sink ÷ reference | lowest–highest round |\n| --- | --- | ---: | ---: |\n` +
-        ratioRows.join('\n'),
+      `### ${title}\n\n${table}\n\nThroughput over the reference's, median of the per-round ratios; CPU time likewise:\n\n` +
+        '| subject | configuration | reference | throughput ÷ reference | lowest–highest round | CPU ÷ reference |\n' +
+        `| --- | --- | --- | ---: | ---: | ---: |\n${ratioRows.join('\n')}`,
     )
     // The chart is throughput against part size: the two endpoints swept over part sizes.
     if (name === 'null') panels.push({ title: 'null endpoint (loopback)', rows })
