@@ -1,5 +1,6 @@
-import { finished, pipeline, Writable } from 'node:stream'
+import { finished, pipeline, type Writable } from 'node:stream'
 import { createGzip } from 'node:zlib'
+import { ByteWritable } from './byte-writable.js'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
 import { MAX_KEY_BYTES } from './options.js'
 import { CUT, type Cut, RecordCutter } from './record-cutter.js'
@@ -40,7 +41,7 @@ interface LiveObject {
  * which input bytes are stored (`offset`, `bytes`); `'finish'` comes once every object is stored.
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only types the event overloads
-export class S3RollingSink extends Writable {
+export class S3RollingSink extends ByteWritable {
   /** The objects stored so far, in index order. */
   readonly objects: RolledObject[] = []
 

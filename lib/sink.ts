@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream'
+import { ByteWritable } from './byte-writable.js'
 import { checksumMember, loadHasher } from './checksum.js'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
 import { completeAnswer } from './head-object.js'
@@ -36,7 +36,7 @@ const COPY_STEP = 1024 * 1024
  * multipart upload is aborted (unless `leavePartsOnError`).
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only types the event overloads
-export class S3Sink extends Writable {
+export class S3Sink extends ByteWritable {
   /** What was stored; set before `'finish'`. */
   result: S3SinkResult | undefined
 
@@ -182,27 +182,6 @@ export class S3Sink extends Writable {
       ),
     )
     return state
-  }
-
-  /**
-   * Node throws at once on a chunk that is not bytes (an object, a number, `null`) and leaves the stream open;
-   * the sink also closes, so that its upload is aborted rather than left behind. The throw is the report: no
-   * `'error'` event follows it (one nobody listens to would end the process).
-   */
-  override write(chunk: unknown, callback?: (error: Error | null | undefined) => void): boolean
-  override write(
-    chunk: unknown,
-    encoding: BufferEncoding,
-    callback?: (error: Error | null | undefined) => void,
-  ): boolean
-  override write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-    try {
-      return super.write(chunk, encoding as BufferEncoding, callback as (err?: Error | null) => void)
-    } catch (err) {
-      this.#failure ??= err as Error
-      this.destroy()
-      throw err
-    }
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {

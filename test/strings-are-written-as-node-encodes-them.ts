@@ -1,6 +1,6 @@
 import { finished } from 'node:stream/promises'
 import t from 'tap'
-import { S3Sink } from '../lib/index.js'
+import { S3RollingSink, S3Sink } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { incompleteUploads, objectExists, readObject } from './fixtures/store.js'
 
@@ -56,4 +56,24 @@ t.test('a value that is not bytes in the middle of an upload aborts the upload',
   t.same(errors, [], 'the throw is the report: no error event nobody listens to')
   t.same(await incompleteUploads(client, Bucket, Key), [], 'the upload was aborted')
   t.equal(await objectExists(client, Bucket, Key), false)
+})
+
+t.test('a rolling sink refuses a value that is not bytes the same way, aborting the object in flight', async (t) => {
+  const sink = new S3RollingSink({
+    client,
+    params: { Bucket },
+    key: 'rolling-garbage/{index}',
+    partSize: 5 * 1024 * 1024,
+  })
+  const closed = new Promise((resolve) => sink.on('close', resolve))
+  const errors: unknown[] = []
+  sink.on('error', (err) => errors.push(err))
+  sink.write('a record\n')
+  sink.write(Buffer.alloc(6 * 1024 * 1024, 'x\n'))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.throws(() => sink.write(42 as never), { code: 'ERR_INVALID_ARG_TYPE' })
+  await closed
+  t.same(errors, [], 'the throw is the report')
+  t.same(await incompleteUploads(client, Bucket, 'rolling-garbage/'), [], 'the object in flight was aborted')
+  t.same(sink.objects, [])
 })
