@@ -60,6 +60,7 @@ export class S3RollingSink extends ByteWritable {
   #offset = 0
   #bytesWritten = 0
   #bytesStored = 0
+  #peakBufferedBytes = 0
   /** A write is being handed to objects: a cut asked for now waits for its end, so that no record is split. */
   #feeding = false
   #cutWanted = false
@@ -91,12 +92,12 @@ export class S3RollingSink extends ByteWritable {
   }
 
   get progress(): RollingProgress {
-    let buffered = this.#cutter.heldBytes
-    for (const object of this.#live.values()) buffered += object.sink.progress.bytesBuffered
+    const buffered = this.#bufferedBytes()
     return {
       bytesWritten: this.#bytesWritten,
       bytesStored: this.#bytesStored,
       bytesBuffered: buffered,
+      peakBufferedBytes: Math.max(this.#peakBufferedBytes, buffered),
       objectsStored: this.objects.length,
       objectsInFlight: this.#live.size,
     }
@@ -123,6 +124,9 @@ export class S3RollingSink extends ByteWritable {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.#bytesWritten += chunk.length
+    // Sampled as each write arrives, when the objects hold the most they will hold before taking it.
+    const buffered = this.#bufferedBytes()
+    if (buffered > this.#peakBufferedBytes) this.#peakBufferedBytes = buffered
     this.#feed(this.#cutter.push(chunk), callback)
   }
 
@@ -148,7 +152,11 @@ export class S3RollingSink extends ByteWritable {
     const held = this.#heldCallback
     this.#heldCallback = undefined
     held?.(err)
-    this.#settled().then(() => callback(err))
+    this.#settled().then(() => {
+      // Objects that turned out stored all the same (their Complete went through first) are told.
+      this.#tellWaiting()
+      callback(err)
+    })
   }
 
   /**
@@ -298,19 +306,31 @@ export class S3RollingSink extends ByteWritable {
   #onStored(object: LiveObject, rolled: RolledObject): void {
     this.#live.delete(object.index)
     this.#waiting.set(object.index, rolled)
+    // After a failure the objects still completing are told once all have settled (see #fail).
+    if (this.#failure) return
     for (let next = this.objects.length; this.#waiting.has(next); next++) {
       const ready = this.#waiting.get(next) as RolledObject
       this.#waiting.delete(next)
-      this.objects.push(ready)
-      this.#bytesStored += ready.bytes
-      this.emit('object', ready)
+      this.#tell(ready)
     }
   }
 
+  /** After a failure: the objects stored past the gap it left, in index order. */
+  #tellWaiting(): void {
+    for (const rolled of [...this.#waiting.values()].sort((a, b) => a.index - b.index)) this.#tell(rolled)
+    this.#waiting.clear()
+  }
+
+  #tell(rolled: RolledObject): void {
+    this.objects.push(rolled)
+    this.#bytesStored += rolled.bytes
+    this.emit('object', rolled)
+  }
+
   /**
-   * An object failed (or, with no object, a key could not be made): the object being filled and the ones after
-   * the failed one are given up, those before it may still be stored; then the sink fails with the failed
-   * object's code, listing what was stored.
+   * An object failed (or, with no object, a key could not be made): the object being filled is given up; the
+   * objects already ended hold whole records and are left to complete. Once they have settled, those stored are
+   * told (in index order, past the gap) and the sink fails with the failed object's code, listing them.
    */
   #fail(object: LiveObject | undefined, err: unknown): void {
     if (object) {
@@ -319,29 +339,36 @@ export class S3RollingSink extends ByteWritable {
     }
     if (this.#failure) return
     this.#failure = err as Error
-    const index = object?.index ?? this.#nextIndex - 1
-    for (const other of this.#live.values()) {
-      if (other.index > index || other === this.#current) {
-        clearTimeout(other.timer)
-        other.sink.destroy()
-      }
-    }
+    const current = this.#current
     this.#current = undefined
+    if (current && current !== object) {
+      clearTimeout(current.timer)
+      current.sink.destroy()
+    }
+    const index = object?.index ?? this.#nextIndex - 1
     this.#settled().then(() => {
-      const stored = [...this.objects, ...[...this.#waiting.values()].sort((a, b) => a.index - b.index)]
+      this.#tellWaiting()
       const inner = err instanceof S3SinkError ? err : undefined
       const what = object ? `object ${index} (${object.key}) failed` : 'no object could be started'
-      const kept = stored.length === 0 ? 'no object was stored' : `${stored.length} objects were stored`
+      const count = this.objects.length
+      const kept = count === 0 ? 'no object was stored' : `${count} object${count === 1 ? ' was' : 's were'} stored`
       this.destroy(
         this.#error(inner?.code ?? 'ERR_S3_SINK_PART_FAILED', `${what}: ${(err as Error).message}; ${kept}`, {
           cause: err,
           ...(object ? { key: object.key } : {}),
           ...(inner?.uploadId ? { uploadId: inner.uploadId } : {}),
           objectIndex: index,
-          objects: stored,
+          objects: [...this.objects],
         }),
       )
     })
+  }
+
+  /** The start of a record held back, and what the objects in flight hold. */
+  #bufferedBytes(): number {
+    let buffered = this.#cutter.heldBytes
+    for (const object of this.#live.values()) buffered += object.sink.progress.bytesBuffered
+    return buffered
   }
 
   /** Resolves once every object started has been stored or has failed. */

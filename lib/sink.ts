@@ -205,6 +205,7 @@ export class S3Sink extends ByteWritable {
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     this.#failure ??= err ?? new Error('destroyed')
     this.#detachSignal()
+    const putting = this.#putting
     this.#abort.abort(this.#failure)
     this.#pending = undefined
     // Parts not yet sent will not be: their blocks go back to the pool (parts in flight give theirs as they settle).
@@ -213,24 +214,31 @@ export class S3Sink extends ByteWritable {
     this.#cleanUp(err)
       .finally(() => this.#window.leave(this.#member))
       .then(
-        (stored) => callback(err ?? this.#destroyedWhileCompleting(stored)),
+        (stored) => callback(err ?? this.#destroyedWhileCompleting(stored, putting)),
         (cleanupErr: unknown) => callback(cleanupErr as Error),
       )
   }
 
   /**
    * `destroy()` without an error after `end()` never passes for success: the object may not exist. If it does
-   * (the Complete went through before the destroy), the error says so and carries the result.
+   * (the Complete went through before the destroy), the error says so and carries the result. A PutObject cut
+   * off in flight may have reached the store all the same: the error says that too.
    */
-  #destroyedWhileCompleting(stored: S3SinkResult | undefined): Error | null {
+  #destroyedWhileCompleting(stored: S3SinkResult | undefined, putting: boolean): Error | null {
     if (!this.#completing || this.writableFinished) return null
-    return stored
-      ? this.#error(
-          'ERR_S3_SINK_DESTROYED',
-          'the sink was destroyed while completing the upload, but the object was stored: see `result`',
-          { result: stored },
-        )
-      : this.#error('ERR_S3_SINK_DESTROYED', 'the sink was destroyed before the object was stored; nothing was stored')
+    if (stored) {
+      return this.#error(
+        'ERR_S3_SINK_DESTROYED',
+        'the sink was destroyed while completing the upload, but the object was stored: see `result`',
+        { result: stored },
+      )
+    }
+    return this.#error(
+      'ERR_S3_SINK_DESTROYED',
+      putting
+        ? 'the sink was destroyed while its PutObject was in flight: the store may or may not hold the object'
+        : 'the sink was destroyed before the object was stored; nothing was stored',
+    )
   }
 
   #accept(chunk: Buffer): void {

@@ -152,6 +152,8 @@ export interface RollingProgress {
   bytesStored: number
   /** Bytes held in memory: a record not yet placed, and what the objects in flight hold. */
   bytesBuffered: number
+  /** The most bytes held at once, as seen when each write arrived. */
+  peakBufferedBytes: number
   objectsStored: number
   /** Objects being filled or completed. */
   objectsInFlight: number

@@ -40,6 +40,7 @@ t.test('the object being filled and those completing draw on one maxBufferedByte
   sink.end()
   await new Promise((resolve) => sink.once('finish', resolve))
   clearInterval(timer)
+  t.ok(sink.progress.peakBufferedBytes <= budget + MiB + 64 * 1024, "the sink's own peak says the same")
   t.ok(peakObjects >= 2, `objects in flight at once: up to ${peakObjects}`)
   // The window's bound: the budget plus one copy step (1 MiB) and one write.
   t.ok(peak <= budget + MiB + 64 * 1024, `held at most ${(peak / MiB).toFixed(2)} MiB with a 12 MiB budget`)

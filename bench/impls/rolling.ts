@@ -22,7 +22,7 @@ export function rolling(delimiter: string | null): Impl {
         concurrency: c.concurrency,
       })
       await pipeline(source, sink)
-      return { objects: sink.objects.length }
+      return { objects: sink.objects.length, peakBufferedBytes: sink.progress.peakBufferedBytes }
     },
   }
 }
