@@ -138,3 +138,17 @@ t.test('a key function gets index, id and time; an empty stream stores nothing',
   await pipeline(Readable.from([]), empty)
   t.same(empty.objects, [], 'no object for an empty stream')
 })
+
+t.test('writers with their own id share a template without a collision', async (t) => {
+  const inputs = [ndjson(2000, 100, 21), ndjson(2000, 100, 22), ndjson(2000, 100, 23)]
+  const sinks = inputs.map(
+    () => new S3RollingSink({ client, params: { Bucket }, key: 'shared/%Y%m%d/{id}-{index}', maxObjectBytes: 50_000 }),
+  )
+  await Promise.all(sinks.map((sink, i) => pipeline(randomChunks(inputs[i] as Buffer, 1, 9000, 30 + i), sink)))
+  t.equal(new Set(sinks.map((s) => s.id)).size, 3, 'each sink has its own random id')
+  for (const [i, sink] of sinks.entries()) {
+    await checkRolled(t, client, Bucket, inputs[i] as Buffer, sink.objects, { max: 50_000 })
+  }
+  const keys = sinks.flatMap((s) => s.objects.map((o) => o.key))
+  t.equal(new Set(keys).size, keys.length, `${keys.length} objects, every key its own`)
+})
