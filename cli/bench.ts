@@ -18,6 +18,8 @@ export interface BenchOptions {
   runs: number
   chart: string
   quiet: boolean
+  /** Stops the sweep: the upload in progress is aborted. */
+  signal?: AbortSignal
 }
 
 const MIB = 2 ** 20
@@ -32,7 +34,13 @@ export async function bench(client: S3Client, o: BenchOptions): Promise<Measurem
       const buffered: number[] = []
       for (let run = 1; run <= o.runs; run++) {
         const Key = `${o.prefix}s3-sink-bench-${partSize / MIB}MiB-x${concurrency}-${run}`
-        const sink = new S3Sink({ client, params: { Bucket: o.bucket, Key }, partSize, concurrency })
+        const sink = new S3Sink({
+          client,
+          params: { Bucket: o.bucket, Key },
+          partSize,
+          concurrency,
+          ...(o.signal ? { signal: o.signal } : {}),
+        })
         const used = process.cpuUsage()
         const started = performance.now()
         try {

@@ -21,6 +21,12 @@ export type ObjectOptions = Omit<S3RollingSinkOptions, 'client' | 'params' | 'ke
 /** Exit status after a second Ctrl-C or SIGTERM, as shells report SIGINT. */
 const INTERRUPTED = 130
 
+/**
+ * How the command hears of Ctrl-C and SIGTERM: `stop` on the first, `abort` on the second; `leftBehind` says what
+ * a signal that ends the process at once leaves behind. Returns the way back to the default.
+ */
+export type OnInterrupt = (stop: () => void, leftBehind: () => string, abort?: () => void) => () => void
+
 /** `\n`, `\r\n`, `\t`, `\0`, `\\` in --delimiter, as people type them; `none`: cut anywhere. */
 export function parseDelimiter(text: string): string | null {
   if (text === 'none') return null
@@ -35,6 +41,7 @@ export async function rollCommand(
   values: RollValues,
   client: S3Client,
   objectOptions: ObjectOptions,
+  onInterrupt: OnInterrupt,
 ): Promise<number> {
   const { bucket, key: template } = parseS3Url(target)
   if (!template)
@@ -95,24 +102,24 @@ export async function rollCommand(
 
   // The first signal stops reading and stores what the sink holds as the last object; the second gives up on
   // the objects in flight (their uploads are aborted).
-  let signals = 0
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++
-    if (signals === 1) {
-      if (!values.quiet) process.stderr.write(`s3-sink: ${signal}: storing what was read; again to abort\n`)
+  let aborted = false
+  const stopListening = onInterrupt(
+    () => {
+      if (!values.quiet) process.stderr.write('s3-sink: storing what was read; interrupt again to abort\n')
       stdin.unpipe(sink)
       stdin.destroy()
       sink.end()
-    } else {
-      sink.destroy(Object.assign(new Error(`interrupted by ${signal}`), { code: 'ERR_S3_SINK_ABORTED' }))
-    }
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+    },
+    () => `the objects in flight may be left incomplete: s3-sink ls-incomplete s3://${bucket} lists them`,
+    () => {
+      aborted = true
+      sink.destroy(Object.assign(new Error('interrupted'), { code: 'ERR_S3_SINK_ABORTED' }))
+    },
+  )
   try {
     await done
   } catch (err) {
-    if (signals > 1) {
+    if (aborted) {
       process.stderr.write(
         `s3-sink: interrupted; the objects in flight were aborted; ${sink.objects.length} objects were stored\n`,
       )
@@ -120,8 +127,7 @@ export async function rollCommand(
     }
     throw err
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    stopListening()
   }
   if (!values.quiet) {
     const { bytesStored } = sink.progress

@@ -70,7 +70,22 @@ export function formatDuration(ms: number): string {
   return `${h > 0 ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`
 }
 
-/** A mistake on the command line: exit status 2, one line, and the usage hint. */
+/** `5MiB`, `5GiB`, `1000`: a size as the options take it (whole binary units, else bytes). */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [
+    ['TiB', 2 ** 40],
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`
+  }
+  return String(bytes)
+}
+
+/** A mistake on the command line (or a missing region or credentials): exit status 2, one line, and the hint. */
 export class UsageError extends Error {
   override name = 'UsageError'
+  /** The command whose help the hint points to. */
+  command: string | undefined
 }

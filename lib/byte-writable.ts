@@ -1,4 +1,5 @@
-import { Writable } from 'node:stream'
+import { Writable, type WritableOptions } from 'node:stream'
+import type { EventMap, TypedWritable } from './typed-events.js'
 
 /**
  * A Writable of bytes that closes when handed something else. Node throws at once on a chunk that is not bytes
@@ -6,7 +7,7 @@ import { Writable } from 'node:stream'
  * rather than left behind. The throw is the report: no `'error'` event follows it (one nobody listens to would
  * end the process).
  */
-export class ByteWritable extends Writable {
+class ClosingWritable extends Writable {
   override write(chunk: unknown, callback?: (error: Error | null | undefined) => void): boolean
   override write(
     chunk: unknown,
@@ -22,3 +23,8 @@ export class ByteWritable extends Writable {
     }
   }
 }
+
+/** The base of the sinks: a Writable of bytes (see above), its events typed by `Events` (see `TypedWritable`). */
+export const ByteWritable = ClosingWritable as unknown as new <Events extends EventMap<Events>>(
+  options?: WritableOptions,
+) => TypedWritable<Events>

@@ -30,7 +30,8 @@ export interface S3SinkOptions {
   /** Bucket, Key and the object's headers (ContentType, Metadata, ServerSideEncryption, …). Required. */
   params: S3SinkParams
   /**
-   * Size of each part in bytes, between 5 MiB and 5 GiB. The last part may be smaller.
+   * Bytes per part, 5 MiB to 5 GiB: the size of the first parts, after which sizes grow so that long streams fit
+   * in `maxParts` (the README's part-size schedule), unless `uniformParts`. The last part may be smaller.
    * @default 8 MiB
    */
   partSize?: number
@@ -52,9 +53,9 @@ export interface S3SinkOptions {
    */
   uniformParts?: boolean
   /**
-   * An upper bound of the stream's length in bytes, if known (like aws-cli's `--expected-size`): parts are
-   * made large enough for it to fit in `maxParts` parts, all of one size. A stream that runs past it keeps
-   * going with growing parts while the limits allow.
+   * An upper bound of the stream's length in bytes, when you know one (like aws-cli's `--expected-size`): parts
+   * get the one whole-MiB size (at least `partSize`) that fits it into nine tenths of `maxParts`. A stream that
+   * runs past it goes on with growing parts in the last tenth (with `uniformParts`, it fails instead).
    */
   expectedSize?: number
   /**

@@ -6,14 +6,20 @@ import { MAX_KEY_BYTES } from './options.js'
 import { CUT, type Cut, RecordCutter } from './record-cutter.js'
 import { type ResolvedRollingOptions, resolveRollingOptions, type S3RollingSinkOptions } from './rolling-options.js'
 import { S3Sink } from './sink.js'
+import type { WritableEvents } from './typed-events.js'
 import type { RetryInfo, RolledObject, RollingProgress, S3SinkResult } from './types.js'
 import { UploadWindow } from './window.js'
 
 export type { S3RollingSinkOptions }
 
-export interface S3RollingSinkEvents {
-  object: [RolledObject]
-  retry: [RetryInfo & { key: string }]
+/** Every event of an `S3RollingSink` and its listener's arguments. */
+export interface S3RollingSinkEvents extends WritableEvents {
+  /** An object stored, in index order. */
+  object: [object: RolledObject]
+  /** An attempt at a request about object `key` failed and another follows. */
+  retry: [info: RetryInfo & { key: string }]
+  /** An `S3SinkError` (with `objectIndex` and `objects` when an object failed), or the source's error. */
+  error: [err: S3SinkError | Error]
 }
 
 /** An object being filled or completing. */
@@ -40,8 +46,7 @@ interface LiveObject {
  * them share one window of requests and memory, and writes wait for it. `'object'` tells, in index order,
  * which input bytes are stored (`offset`, `bytes`); `'finish'` comes once every object is stored.
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only types the event overloads
-export class S3RollingSink extends ByteWritable {
+export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   /** The objects stored so far, in index order. */
   readonly objects: RolledObject[] = []
 
@@ -386,11 +391,4 @@ export class S3RollingSink extends ByteWritable {
       ...context,
     })
   }
-}
-
-export declare interface S3RollingSink {
-  on<E extends keyof S3RollingSinkEvents>(event: E, listener: (...args: S3RollingSinkEvents[E]) => void): this
-  on(event: string | symbol, listener: (...args: any[]) => void): this
-  once<E extends keyof S3RollingSinkEvents>(event: E, listener: (...args: S3RollingSinkEvents[E]) => void): this
-  once(event: string | symbol, listener: (...args: any[]) => void): this
 }

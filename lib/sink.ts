@@ -10,17 +10,21 @@ import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { PartSender } from './part-upload.js'
 import { RequestPath, type Sent } from './request.js'
 import { type ReplayCheck, takeUp } from './resume.js'
+import type { WritableEvents } from './typed-events.js'
 import type { ChecksumType, PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'
 import { UploadWindow, type WindowMember } from './window.js'
 
 /** A part's answer, the attempts it took, when the first began, and the checksum the sink sent. */
 type Outcome = Sent<{ ETag?: string | undefined }> & { checksum?: string | undefined }
 
-export interface S3SinkEvents {
-  part: [PartInfo]
-  progress: [ProgressInfo]
-  checkpoint: [ResumeState]
-  retry: [RetryInfo]
+/** Every event of an `S3Sink` and its listener's arguments: `sink.on('part', (info) => …)` is typed from here. */
+export interface S3SinkEvents extends WritableEvents {
+  part: [info: PartInfo]
+  progress: [progress: ProgressInfo]
+  checkpoint: [state: ResumeState]
+  retry: [info: RetryInfo]
+  /** An `S3SinkError` for the upload's own failures; the source's error, or Node's, when the stream fails for them. */
+  error: [err: S3SinkError | Error]
 }
 
 /** The most of one write copied in before the window is checked again. */
@@ -35,8 +39,7 @@ const COPY_STEP = 1024 * 1024
  * part is full is stored with one PutObject. On any failure, in-flight requests are cancelled and the
  * multipart upload is aborted (unless `leavePartsOnError`).
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only types the event overloads
-export class S3Sink extends ByteWritable {
+export class S3Sink extends ByteWritable<S3SinkEvents> {
   /** What was stored; set before `'finish'`. */
   result: S3SinkResult | undefined
 
@@ -434,7 +437,7 @@ export class S3Sink extends ByteWritable {
     return {
       Bucket: this.#options.params.Bucket,
       Key: this.#options.params.Key,
-      ETag: completed.ETag,
+      ETag: completed.ETag ?? '',
       size: this.#bytesUploaded,
       parts: parts.length,
       uploadId: this.#upload?.uploadId as string,
@@ -568,11 +571,4 @@ export class S3Sink extends ByteWritable {
   #error(code: S3SinkErrorCode, message: string, context: S3SinkErrorContext = {}): S3SinkError {
     return new S3SinkError(code, message, { ...this.#context(), ...context })
   }
-}
-
-export declare interface S3Sink {
-  on<E extends keyof S3SinkEvents>(event: E, listener: (...args: S3SinkEvents[E]) => void): this
-  on(event: string | symbol, listener: (...args: any[]) => void): this
-  once<E extends keyof S3SinkEvents>(event: E, listener: (...args: S3SinkEvents[E]) => void): this
-  once(event: string | symbol, listener: (...args: any[]) => void): this
 }

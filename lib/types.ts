@@ -25,8 +25,11 @@ export interface ObjectChecksum {
 export interface S3SinkResult {
   Bucket: string
   Key: string
-  /** The store's ETag: `"<md5>"` for one PutObject, `"<hash>-<parts>"` for a multipart upload. */
-  ETag: string | undefined
+  /**
+   * The store's ETag: `"<md5>"` for one PutObject, `"<hash>-<parts>"` for a multipart upload. Empty only when the
+   * store answered without one and a HeadObject could not tell it either.
+   */
+  ETag: string
   /** Bytes stored. */
   size: number
   /** Number of parts; 0 when the object was stored with one PutObject. */

@@ -1,8 +1,8 @@
-import { S3Client } from '@aws-sdk/client-s3'
 import t from 'tap'
 import { S3Sink, type S3SinkOptions } from '../lib/index.js'
+import { sdkClient } from './fixtures/store.js'
 
-const client = new S3Client({
+const client = sdkClient({
   region: 'us-east-1',
   endpoint: 'http://127.0.0.1:9',
   credentials: { accessKeyId: 'a', secretAccessKey: 'b' },

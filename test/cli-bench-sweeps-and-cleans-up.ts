@@ -50,11 +50,14 @@ t.test('s3-sink bench prints a table, writes a chart and leaves nothing in the b
 t.test('bench arguments are checked', async (t) => {
   for (const [args, message] of [
     [['bench'], /bench needs s3:\/\/bucket/],
-    [['bench', 's3://b', '--sizes', '4'], /--sizes: 4 is not 5\.\.5120 MiB/],
+    [['bench', 's3://b', '--sizes', '4'], /--sizes must be part sizes in MiB between 5 and 5120, got 4/],
+    [['bench', 's3://b', '--runs', '0'], /--runs must be between 1 and 1000, got 0/],
+    [['bench', 's3://b', '--checkpoint', 'f'], /--checkpoint goes with upload, not bench/],
     [['bench', 's3://b', '--concurrency', '1,x'], /--concurrency takes a comma-separated list/],
   ] as [string[], RegExp][]) {
     const run = await runCli(args)
     t.equal(run.status, 2)
     t.match(run.stderr, message)
+    t.match(run.stderr, /\nTry 's3-sink bench --help'\.\n$/, "the hint names bench's own help")
   }
 })

@@ -22,7 +22,7 @@ for (const withError of [false, true]) {
     const boom = new Error('stop now')
     sink.destroy(withError ? boom : undefined)
     sink.destroy() // a second destroy is a no-op, as in Node
-    await new Promise((resolve) => sink.on('close', resolve))
+    await new Promise<void>((resolve) => sink.on('close', resolve))
 
     t.same(errors, withError ? [boom] : [], 'error event only for destroy(err)')
     t.same(await incompleteUploads(client, Bucket, Key), [], 'the multipart upload was aborted')

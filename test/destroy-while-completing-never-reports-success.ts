@@ -68,7 +68,7 @@ t.test('a stalled CreateMultipartUpload ends with the AbortSignal, and the sink 
   )
   const Key = 'create-stalled'
   const sink = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * MiB, signal: AbortSignal.timeout(1000) })
-  const closed = new Promise((resolve) => sink.on('close', resolve))
+  const closed = new Promise<void>((resolve) => sink.on('close', resolve))
   const started = Date.now()
   const error = await pipeline(randomChunks(pseudoRandomBytes(11 * MiB, 43), 64 * 1024, 64 * 1024), sink).then(
     () => undefined,

@@ -78,10 +78,10 @@ t.test('destroy and abort cancel the objects in flight and leave no upload', asy
       signal: controller.signal,
     })
     const failed = new Promise<unknown>((resolve) => sink.once('error', resolve))
-    const closed = new Promise((resolve) => sink.once('close', resolve))
+    const closed = new Promise<void>((resolve) => sink.once('close', resolve))
     const chunk = Buffer.alloc(MiB, 'x\n')
     for (let i = 0; i < 8; i++) {
-      if (!sink.write(chunk)) await new Promise((resolve) => sink.once('drain', resolve))
+      if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', resolve))
     }
     if (how === 'destroy') sink.destroy()
     else controller.abort()

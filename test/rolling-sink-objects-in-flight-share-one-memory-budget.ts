@@ -34,11 +34,11 @@ t.test('the object being filled and those completing draw on one maxBufferedByte
   }
   const timer = setInterval(sample, 5)
   for (let at = 0; at < input.length; at += 64 * 1024) {
-    if (!sink.write(input.subarray(at, at + 64 * 1024))) await new Promise((resolve) => sink.once('drain', resolve))
+    if (!sink.write(input.subarray(at, at + 64 * 1024))) await new Promise<void>((resolve) => sink.once('drain', resolve))
     sample()
   }
   sink.end()
-  await new Promise((resolve) => sink.once('finish', resolve))
+  await new Promise<void>((resolve) => sink.once('finish', resolve))
   clearInterval(timer)
   t.ok(sink.progress.peakBufferedBytes <= budget + MiB + 64 * 1024, "the sink's own peak says the same")
   t.ok(peakObjects >= 2, `objects in flight at once: up to ${peakObjects}`)

@@ -22,7 +22,7 @@ t.test('a source that fails after three parts leaves no upload and no object', a
   await t.rejects(pipeline(source, sink), boom, 'pipeline rejects with the source error')
   // Node's pipeline() rejects as soon as the source fails, without waiting for the sink's cleanup;
   // 'close' comes once the multipart upload is aborted.
-  if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve))
+  if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', resolve))
 
   t.ok(partsStored.length >= 1, 'parts had been stored before the failure')
   t.ok(uploadIdSeen, 'a multipart upload had been created')

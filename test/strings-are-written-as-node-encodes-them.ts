@@ -24,7 +24,7 @@ t.test('writing after end fails as Node does: the stream errors and stores nothi
   sink.end('done')
   const late = await new Promise((resolve) => sink.write('more', resolve))
   t.match(late, { code: 'ERR_STREAM_WRITE_AFTER_END' })
-  await new Promise((resolve) => sink.on('close', resolve))
+  await new Promise<void>((resolve) => sink.on('close', resolve))
   t.match(errors, [{ code: 'ERR_STREAM_WRITE_AFTER_END' }])
   t.equal(await objectExists(client, Bucket, 'ended'), false)
 })
@@ -44,7 +44,7 @@ t.test('a value that is not bytes is refused as Node refuses it, and the sink cl
 t.test('a value that is not bytes in the middle of an upload aborts the upload', async (t) => {
   const Key = 'half-then-garbage'
   const sink = new S3Sink({ client, params: { Bucket, Key }, partSize: 5 * 1024 * 1024 })
-  const closed = new Promise((resolve) => sink.on('close', resolve))
+  const closed = new Promise<void>((resolve) => sink.on('close', resolve))
   const errors: unknown[] = []
   sink.on('error', (err) => errors.push(err))
   const created = new Promise((resolve) => sink.once('part', resolve))
@@ -65,7 +65,7 @@ t.test('a rolling sink refuses a value that is not bytes the same way, aborting 
     key: 'rolling-garbage/{index}',
     partSize: 5 * 1024 * 1024,
   })
-  const closed = new Promise((resolve) => sink.on('close', resolve))
+  const closed = new Promise<void>((resolve) => sink.on('close', resolve))
   const errors: unknown[] = []
   sink.on('error', (err) => errors.push(err))
   sink.write('a record\n')
