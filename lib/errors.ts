@@ -23,6 +23,9 @@ import type { S3SinkResult } from './types.js'
  * - `ERR_S3_SINK_UPLOAD_NOT_FOUND`: the upload to resume is no longer known to the store.
  * - `ERR_S3_SINK_SOURCE_CHANGED`: while resuming, the source's bytes differ from the parts already stored.
  * - `ERR_S3_SINK_RESUME_FAILED`: the parts of the upload to resume could not be listed.
+ * - `ERR_S3_SINK_NOT_SUPPORTED`: the store does not support what a request asked for (server-side encryption,
+ *   conditional writes, …): it answered `501 Not Implemented`, refused encryption over plain HTTP, or took SSE-C
+ *   headers without confirming them. The message names the feature; `cause` is the store's answer, if any.
  */
 export type S3SinkErrorCode =
   | 'ERR_S3_SINK_ABORTED'
@@ -41,6 +44,7 @@ export type S3SinkErrorCode =
   | 'ERR_S3_SINK_UPLOAD_NOT_FOUND'
   | 'ERR_S3_SINK_SOURCE_CHANGED'
   | 'ERR_S3_SINK_RESUME_FAILED'
+  | 'ERR_S3_SINK_NOT_SUPPORTED'
 
 /** What was known when an {@link S3SinkError} happened. Never credentials or SSE-C keys. */
 export interface S3SinkErrorContext {
