@@ -23,6 +23,9 @@ import type { RolledObject, S3SinkResult } from './types.js'
  * - `ERR_S3_SINK_UPLOAD_NOT_FOUND`: the upload to resume is no longer known to the store.
  * - `ERR_S3_SINK_SOURCE_CHANGED`: while resuming, the source's bytes differ from the parts already stored.
  * - `ERR_S3_SINK_RESUME_FAILED`: the parts of the upload to resume could not be listed.
+ * - `ERR_S3_SINK_NOT_SUPPORTED`: the store does not support what a request asked for (server-side encryption,
+ *   conditional writes, …): it answered `501 Not Implemented`, refused encryption over plain HTTP, or took SSE-C
+ *   headers without confirming them. The message names the feature; `cause` is the store's answer, if any.
  * - `ERR_S3_SINK_KEY_REPEATED`: an `S3RollingSink`'s key template or function gave a key it had already given;
  *   the object was not started, nothing was overwritten.
  * - `ERR_S3_SINK_KEY_INVALID`: an `S3RollingSink`'s key function threw, or gave something other than a
@@ -50,6 +53,7 @@ export type S3SinkErrorCode =
   | 'ERR_S3_SINK_RESUME_FAILED'
   | 'ERR_S3_SINK_KEY_REPEATED'
   | 'ERR_S3_SINK_KEY_INVALID'
+  | 'ERR_S3_SINK_NOT_SUPPORTED'
 
 /** What was known when an {@link S3SinkError} happened. Never credentials or SSE-C keys. */
 export interface S3SinkErrorContext {

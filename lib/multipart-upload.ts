@@ -16,6 +16,7 @@ import { completeAnswer, headObject, type StoredAnswer } from './head-object.js'
 import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
 import type { RequestPath } from './request.js'
 import { listUploads } from './stale-uploads.js'
+import { ignoredEncryption, unknownUpload } from './store-limits.js'
 import type { StoredPart } from './types.js'
 
 /** Fields of PutObject's input that CreateMultipartUpload has no place for; they go to Complete or nowhere. */
@@ -77,20 +78,24 @@ export class MultipartUpload {
     const input: Record<string, unknown> = { ...this.#params }
     for (const field of NOT_FOR_CREATE) delete input[field]
     if (this.#checksum !== false) input.ChecksumAlgorithm = this.#checksum
-    const { value } = await this.#path.run('CreateMultipartUpload', async ({ signal }) => {
-      const start = Date.now()
-      try {
-        const output = await this.#path.sendOnce<CreateMultipartUploadCommandOutput>(
-          new CreateMultipartUploadCommand(input as never),
-          signal,
-        )
-        this.#answeredCreate = [start, Date.now()]
-        return output
-      } catch (err) {
-        if (answerLost(err)) this.#lostCreates.push([start, Date.now()])
-        throw err
-      }
-    })
+    const { value } = await this.#path.run(
+      'CreateMultipartUpload',
+      async ({ signal }) => {
+        const start = Date.now()
+        try {
+          const output = await this.#path.sendOnce<CreateMultipartUploadCommandOutput>(
+            new CreateMultipartUploadCommand(input as never),
+            signal,
+          )
+          this.#answeredCreate = [start, Date.now()]
+          return output
+        } catch (err) {
+          if (answerLost(err)) this.#lostCreates.push([start, Date.now()])
+          throw err
+        }
+      },
+      { input: () => input },
+    )
     if (!value.UploadId) {
       throw new S3SinkError('ERR_S3_SINK_CREATE_FAILED', 'CreateMultipartUpload answered without an UploadId', {
         bucket: this.#params.Bucket,
@@ -98,6 +103,16 @@ export class MultipartUpload {
       })
     }
     this.#uploadId = value.UploadId
+    const ignored = ignoredEncryption(this.#params, value)
+    if (ignored) {
+      // Caught before any byte is sent: the upload is aborted, nothing is stored unencrypted.
+      await this.#abortUpload(this.#path, value.UploadId).catch(() => {})
+      throw new S3SinkError('ERR_S3_SINK_NOT_SUPPORTED', `CreateMultipartUpload: ${ignored}; nothing was stored`, {
+        bucket: this.#params.Bucket,
+        key: this.#params.Key,
+        uploadId: value.UploadId,
+      })
+    }
     // Not fatal: the upload goes on; an orphan the sweep could not reach shows in `listIncompleteUploads`.
     if (this.#lostCreates.length > 0) await this.#sweepOrphans(this.#path).catch(() => {})
     return value.UploadId
@@ -295,15 +310,6 @@ export function multipartETag(etags: readonly string[]): string | undefined {
     md5.update(Buffer.from(hex, 'hex'))
   }
   return `${md5.digest('hex')}-${etags.length}`
-}
-
-/**
- * Whether the store answered that it does not know the upload: `NoSuchUpload` — or, from Swift's s3api once the
- * upload was completed, `NoSuchKey`.
- */
-function unknownUpload(err: unknown): boolean {
-  const code = errorCode(err)
-  return code === 'NoSuchUpload' || code === 'NoSuchKey'
 }
 
 /** Errors of a connection that was never made: the request never reached the store. */

@@ -1,10 +1,12 @@
 // Where a part becomes a request: UploadPart (and the PutObject of a short stream), each attempt a fresh body.
 import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
+import { S3SinkError } from './errors.js'
 import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
 import { PartBody } from './part-body.js'
 import type { Part } from './part-buffer.js'
 import type { RequestPath, Sent } from './request.js'
+import { ignoredEncryption } from './store-limits.js'
 import { captureTemplate, sendOnWire, type WireAnswer, type WireTemplate } from './wire.js'
 
 /** What a request with a part's bytes as its body needs besides the part. */
@@ -32,34 +34,34 @@ export class PartSender {
   /** UploadPart, each attempt with the part's blocks as a fresh body, its checksum and its length. */
   uploadPart(uploadId: string, part: Part): Promise<Sent<PartOutput>> {
     const { params, checksum } = this.#req
+    const input = withChecksumPlaceholder(checksum, {
+      ...pickFields(params, REQUEST_FIELDS),
+      Bucket: params.Bucket,
+      Key: params.Key,
+      UploadId: uploadId,
+      PartNumber: part.partNumber,
+      ContentLength: 0,
+      Body: EMPTY,
+    })
     const template = (signal: AbortSignal) => {
-      this.#partTemplate ??= this.#capture(
-        new UploadPartCommand(
-          withChecksumPlaceholder(checksum, {
-            ...pickFields(params, REQUEST_FIELDS),
-            Bucket: params.Bucket,
-            Key: params.Key,
-            UploadId: uploadId,
-            PartNumber: part.partNumber,
-            ContentLength: 0,
-            Body: EMPTY,
-          }) as never,
-        ),
-        signal,
-      )
+      this.#partTemplate ??= this.#capture(new UploadPartCommand(input as never), signal)
       return this.#partTemplate
     }
-    return this.#send('UploadPart', part, template, { partNumber: String(part.partNumber), uploadId })
+    return this.#send('UploadPart', part, input, template, { partNumber: String(part.partNumber), uploadId })
   }
 
-  /** PutObject, for a stream that ended before its first part was full. */
-  putObject(part: Part): Promise<Sent<PartOutput>> {
+  /**
+   * PutObject, for a stream that ended before its first part was full. A store that took encryption headers
+   * without confirming them stored the object all the same, unencrypted: that fails, and the message says so.
+   */
+  async putObject(part: Part): Promise<Sent<PartOutput>> {
     const { ChecksumType: _, ...params } = this.#req.params
     const input = withChecksumPlaceholder(this.#req.checksum, { ...params, ContentLength: 0, Body: EMPTY })
     let template: Promise<WireTemplate> | undefined
-    return this.#send(
+    const sent = await this.#send(
       'PutObject',
       part,
+      input,
       (signal) => {
         template ??= captureTemplate(this.#req.path.client, new PutObjectCommand(input as never), signal)
         template.catch(() => {
@@ -69,6 +71,15 @@ export class PartSender {
       },
       {},
     )
+    const ignored = ignoredEncryption(params, sent.value)
+    if (ignored) {
+      throw new S3SinkError(
+        'ERR_S3_SINK_NOT_SUPPORTED',
+        `PutObject: ${ignored}; the object was stored (ETag ${sent.value.ETag}), most likely unencrypted`,
+        { bucket: params.Bucket, key: params.Key, attempts: sent.attempts },
+      )
+    }
+    return sent
   }
 
   #capture(command: object, signal: AbortSignal): Promise<WireTemplate> {
@@ -82,6 +93,7 @@ export class PartSender {
   async #send(
     operation: 'UploadPart' | 'PutObject',
     part: Part,
+    input: object,
     template: (signal: AbortSignal) => Promise<WireTemplate>,
     query: Record<string, string>,
   ): Promise<Sent<PartOutput>> {
@@ -112,13 +124,18 @@ export class PartSender {
           body.destroy()
         }
       },
-      operation === 'UploadPart' ? { partNumber: part.partNumber } : {},
+      { ...(operation === 'UploadPart' ? { partNumber: part.partNumber } : {}), input: () => input },
     )
   }
 }
 
 /** What the sink reads of an UploadPart or PutObject answer. */
-export type PartOutput = { ETag?: string; VersionId?: string } & Record<string, string | undefined>
+export type PartOutput = {
+  ETag?: string
+  VersionId?: string
+  ServerSideEncryption?: string
+  SSECustomerAlgorithm?: string
+} & Record<string, string | undefined>
 
 const EMPTY = Buffer.alloc(0)
 
@@ -136,9 +153,13 @@ function withChecksumPlaceholder(
 
 function outputOf(answer: WireAnswer, algorithm: ChecksumAlgorithm | false): PartOutput {
   const { headers } = answer
+  const encryption = headers['x-amz-server-side-encryption']
+  const customerKey = headers['x-amz-server-side-encryption-customer-algorithm']
   return {
     ETag: headers.etag,
     ...(headers['x-amz-version-id'] ? { VersionId: headers['x-amz-version-id'] } : {}),
+    ...(encryption ? { ServerSideEncryption: encryption } : {}),
+    ...(customerKey ? { SSECustomerAlgorithm: customerKey } : {}),
     ...(algorithm === false
       ? {}
       : { [checksumMember(algorithm)]: headers[`x-amz-checksum-${algorithm.toLowerCase()}`] }),

@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import { describe, httpStatus, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
 import { type RequestPolicy, RetriesExhausted, withRetries } from './retry.js'
 import { scrub } from './scrub.js'
+import { refusal } from './store-limits.js'
 import type { Operation } from './types.js'
 
 /** What a request that fails for good fails with, unless its caller names another code. */
@@ -43,6 +44,16 @@ export interface Sent<T> {
   attempts: number
   /** When the first attempt began (ms since the epoch). */
   started: number
+}
+
+/** How a request is run and named when it fails. */
+export interface RunOptions {
+  partNumber?: number
+  /** The code of a failure for good, instead of the operation's own. */
+  code?: S3SinkErrorCode
+  context?: S3SinkErrorContext
+  /** The fields the request sent (an SDK command's input): a refusal names the features they ask for. */
+  input?: () => object | undefined
 }
 
 /** A command of `@aws-sdk/client-s3`, as far as the request path touches it. */
@@ -85,12 +96,13 @@ export class RequestPath {
 
   /**
    * Runs `attempt` under the policy. Rejects with the signal's reason when it aborts, else with an
-   * {@link S3SinkError} (`code`, or the operation's own) whose `cause` is the last attempt's scrubbed error.
+   * {@link S3SinkError} (`code`, or the operation's own) whose `cause` is the last attempt's scrubbed error —
+   * or `ERR_S3_SINK_NOT_SUPPORTED` when the store refused a feature the request's `input` asked for.
    */
   async run<T>(
     operation: Operation,
     attempt: (tools: AttemptTools) => Promise<T>,
-    options: { partNumber?: number; code?: S3SinkErrorCode; context?: S3SinkErrorContext } = {},
+    options: RunOptions = {},
   ): Promise<Sent<T>> {
     const started = Date.now()
     const { partNumber } = options
@@ -130,7 +142,10 @@ export class RequestPath {
       const cause = err.lastError
       const what = partNumber === undefined || operation !== 'UploadPart' ? operation : `part ${partNumber}`
       const tried = ` after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}`
-      throw new S3SinkError(options.code ?? FAILURE_CODES[operation], `${what} failed${tried}: ${describe(cause)}`, {
+      const refused = await refusal(cause, operation, options.input?.(), this.client)
+      const code = refused ? 'ERR_S3_SINK_NOT_SUPPORTED' : (options.code ?? FAILURE_CODES[operation])
+      const why = refused ? `${refused}: ${describe(cause)}` : describe(cause)
+      throw new S3SinkError(code, `${what} failed${tried}: ${why}`, {
         ...this.#context(),
         ...options.context,
         cause,
@@ -142,12 +157,17 @@ export class RequestPath {
   }
 
   /** Sends an SDK command (a fresh one per attempt) under the policy, with the SDK's own retries off. */
-  send<T>(
-    operation: Operation,
-    command: () => object,
-    options?: { partNumber?: number; code?: S3SinkErrorCode; context?: S3SinkErrorContext },
-  ): Promise<Sent<T>> {
-    return this.run(operation, ({ signal }) => this.sendOnce<T>(command(), signal), options)
+  send<T>(operation: Operation, command: () => object, options: Omit<RunOptions, 'input'> = {}): Promise<Sent<T>> {
+    let input: object | undefined
+    return this.run(
+      operation,
+      ({ signal }) => {
+        const made = command()
+        input = (made as { input?: object }).input
+        return this.sendOnce<T>(made, signal)
+      },
+      { ...options, input: () => input },
+    )
   }
 
   /** One attempt at an SDK command: the SDK neither retries it nor waits on its own. */

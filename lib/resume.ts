@@ -2,10 +2,11 @@
 // replayed from byte 0.
 import { ListPartsCommand, type ListPartsCommandOutput, type S3Client } from '@aws-sdk/client-s3'
 import { checksumMember } from './checksum.js'
-import { errorCode, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
+import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
 import { DEFAULT_REQUEST_POLICY, pickFields, REQUEST_FIELDS, type ResolvedOptions } from './options.js'
 import type { Part } from './part-buffer.js'
 import { RequestPath } from './request.js'
+import { unknownUpload } from './store-limits.js'
 import type { ResumeState, StoredPart } from './types.js'
 
 type ListedPart = { etag: string; size: number; checksum: string | undefined }
@@ -39,7 +40,7 @@ export async function listStoredParts(
       )
       page = sent.value
     } catch (err) {
-      if (err instanceof S3SinkError && errorCode(err.cause) === 'NoSuchUpload') {
+      if (err instanceof S3SinkError && unknownUpload(err.cause)) {
         throw new S3SinkError(
           'ERR_S3_SINK_UPLOAD_NOT_FOUND',
           `the store no longer knows upload ${state.uploadId} of ${state.bucket}/${state.key}: ` +

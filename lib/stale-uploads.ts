@@ -6,9 +6,10 @@ import {
   type ListPartsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3'
-import { errorCode, S3SinkError } from './errors.js'
+import { S3SinkError } from './errors.js'
 import { DEFAULT_REQUEST_POLICY } from './options.js'
 import { RequestPath } from './request.js'
+import { unknownUpload } from './store-limits.js'
 
 /** An incomplete multipart upload: neither completed nor aborted, its parts billed until someone aborts it. */
 export interface IncompleteUpload {
@@ -123,7 +124,7 @@ async function measure(path: RequestPath, Bucket: string, Key: string, UploadId:
       ).value
     } catch (err) {
       // Aborted or completed while we listed: nothing stored any more.
-      if (err instanceof S3SinkError && errorCode(err.cause) === 'NoSuchUpload') return { parts: 0, size: 0 }
+      if (err instanceof S3SinkError && unknownUpload(err.cause)) return { parts: 0, size: 0 }
       throw err
     }
     for (const part of page.Parts ?? []) {
@@ -165,7 +166,7 @@ export async function abortIncompleteUploads(
       })
       // Completed or aborted by someone else meanwhile: gone, as wanted.
       .catch((err: unknown) => {
-        if (!(err instanceof S3SinkError && errorCode(err.cause) === 'NoSuchUpload')) throw err
+        if (!(err instanceof S3SinkError && unknownUpload(err.cause))) throw err
       })
   }
   return stale

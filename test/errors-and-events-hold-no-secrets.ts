@@ -10,6 +10,7 @@ import { throughProxy } from './fixtures/fault-proxy.js'
 import { upload } from './fixtures/run.js'
 import { pseudoRandomBytes, randomChunks } from './fixtures/sources.js'
 import { MiB, storeEnv } from './fixtures/store.js'
+import { lacks } from './fixtures/store-support.js'
 
 const { Bucket } = await bucketFor(t, 'secrets')
 const env = storeEnv()
@@ -29,7 +30,8 @@ function assertClean(t: Test, what: string, text: string, secrets: string[]) {
 
 t.test('SSE-C key and session token: not in the error, its causes or retry events', async (t) => {
   // The first attempt at every request meets a 503, so every request type emits a retry event; Complete
-  // keeps failing, so the upload ends in an error.
+  // keeps failing, so the upload ends in an error. Create's answer confirms SSE-C as AWS's does: a store that
+  // ignores SSE-C (Swift, moto) does not, and the sink would stop there.
   const { client } = await throughProxy(
     t,
     (r) =>
@@ -37,7 +39,9 @@ t.test('SSE-C key and session token: not in the error, its causes or retry event
         ? { kind: 'error', status: 500, code: 'InternalError' }
         : r.repeat === 0
           ? { kind: 'error', status: 503, code: 'SlowDown' }
-          : undefined,
+          : r.operation === 'CreateMultipartUpload'
+            ? { kind: 'rewrite', headers: { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' } }
+            : undefined,
     { credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey, sessionToken } },
   )
   const sink = new S3Sink({
@@ -70,7 +74,7 @@ t.test('SSE-C key and session token: not in the error, its causes or retry event
   })
 })
 
-t.test('a signature error keeps its code and status, not what was signed', async (t) => {
+t.test('a signature error keeps its code and status, not what was signed', { skip: lacks('signatures') }, async (t) => {
   const wrongSecret = `WRONG${randomBytes(12).toString('hex')}`
   const { client } = await throughProxy(t, () => undefined, {
     credentials: { accessKeyId: env.accessKeyId, secretAccessKey: wrongSecret },

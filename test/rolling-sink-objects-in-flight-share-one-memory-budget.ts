@@ -34,7 +34,8 @@ t.test('the object being filled and those completing draw on one maxBufferedByte
   }
   const timer = setInterval(sample, 5)
   for (let at = 0; at < input.length; at += 64 * 1024) {
-    if (!sink.write(input.subarray(at, at + 64 * 1024))) await new Promise<void>((resolve) => sink.once('drain', resolve))
+    if (!sink.write(input.subarray(at, at + 64 * 1024)))
+      await new Promise<void>((resolve) => sink.once('drain', resolve))
     sample()
   }
   sink.end()

@@ -3,6 +3,7 @@ import t from 'tap'
 import { abortIncompleteUploads, listIncompleteUploads } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { incompleteUploads, MiB } from './fixtures/store.js'
+import { lacks } from './fixtures/store-support.js'
 
 const { Bucket, client } = await bucketFor(t, 'stale')
 
@@ -22,11 +23,13 @@ t.test('listing finds forgotten uploads with their age and size; cleanup aborts 
   const listed = await listIncompleteUploads(client, { Bucket, Prefix: 'logs/' })
   t.equal(listed.length, 1, 'only under the prefix')
   t.match(listed[0], { Bucket, Key: 'logs/forgotten', UploadId: forgotten, parts: 1, size: 2 * MiB })
-  t.ok(listed[0]!.ageMs >= 0 && listed[0]!.ageMs < 10 * 60_000, `age ${listed[0]!.ageMs} ms`)
   t.type(listed[0]!.Initiated, Date)
+  await t.test("ages come from the store's Initiated times", { skip: lacks('initiatedTimes') }, async (t) => {
+    t.ok(listed[0]!.ageMs >= 0 && listed[0]!.ageMs < 10 * 60_000, `age ${listed[0]!.ageMs} ms`)
+    const young = await abortIncompleteUploads(client, { Bucket, Prefix: 'logs/', olderThan: 24 * 3600_000 })
+    t.same(young, [], 'nothing is a day old')
+  })
 
-  const young = await abortIncompleteUploads(client, { Bucket, Prefix: 'logs/', olderThan: 24 * 3600_000 })
-  t.same(young, [], 'nothing is a day old')
   const dry = await abortIncompleteUploads(client, { Bucket, Prefix: 'logs/', olderThan: 0, dryRun: true })
   t.equal(dry.length, 1, 'a dry run names it')
   t.equal((await incompleteUploads(client, Bucket, 'logs/forgotten')).length, 1, 'and leaves it')

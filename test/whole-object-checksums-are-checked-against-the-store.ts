@@ -1,48 +1,50 @@
 // What the store says of the object's checksum: sent with Complete for FULL_OBJECT; a store that refuses it, or
 // reports another value, ends in ERR_S3_SINK_CHECKSUM_MISMATCH naming both; a store that computes the checksum
 // itself (moto) verifies it.
-import { spawnSync } from 'node:child_process'
-import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import t from 'tap'
 import { type ChecksumAlgorithm, S3Sink, S3SinkError } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { throughProxy } from './fixtures/fault-proxy.js'
-import { motoAvailable, startMoto } from './fixtures/moto.js'
 import { referenceObjectChecksum } from './fixtures/reference-checksums.js'
 import { upload } from './fixtures/run.js'
 import { pseudoRandomBytes, randomChunks } from './fixtures/sources.js'
 import { incompleteUploads, MiB, makeClient, objectExists, readObject } from './fixtures/store.js'
+import { has, lacks } from './fixtures/store-support.js'
 
 const PART = 5 * MiB
 const data = pseudoRandomBytes(2 * PART + 777, 91)
 const sizes = [PART, PART, 777]
 
-t.test('FULL_OBJECT: Complete carries the type and the whole value; COMPOSITE: no value', async (t) => {
-  const { Bucket } = await bucketFor(t, 'complete-sends')
-  const { proxy, client } = await throughProxy(t, () => undefined)
-  for (const type of ['FULL_OBJECT', 'COMPOSITE', undefined] as const) {
-    const Key = String(type)
-    const params = { Bucket, Key, ...(type ? { ChecksumType: type } : {}) }
-    const sink = new S3Sink({ client, params, partSize: PART, checksum: 'CRC32C' })
-    const { error } = await upload(randomChunks(data, 1000, 100_000), sink)
-    t.error(error)
-    const complete = proxy.seen.find((r) => r.operation === 'CompleteMultipartUpload' && r.path.endsWith(`/${Key}`))
-    const create = proxy.seen.find((r) => r.operation === 'CreateMultipartUpload' && r.path.endsWith(`/${Key}`))
-    if (type === 'FULL_OBJECT') {
-      t.equal(create?.headers['x-amz-checksum-type'], 'FULL_OBJECT', 'Create says FULL_OBJECT')
-      t.equal(complete?.headers['x-amz-checksum-type'], 'FULL_OBJECT', 'Complete says FULL_OBJECT')
-      t.equal(
-        complete?.headers['x-amz-checksum-crc32c'],
-        await referenceObjectChecksum('CRC32C', 'FULL_OBJECT', data, sizes),
-        'with the CRC32C of all the bytes',
-      )
-    } else {
-      // COMPOSITE is the default for CRC32C: said only when asked for.
-      t.equal(complete?.headers['x-amz-checksum-type'], type, `type: ${type}`)
-      t.equal(complete?.headers['x-amz-checksum-crc32c'], undefined, 'no whole value')
+t.test(
+  'FULL_OBJECT: Complete carries the type and the whole value; COMPOSITE: no value',
+  { skip: lacks('storedCrc32cAndCrc64') },
+  async (t) => {
+    const { Bucket } = await bucketFor(t, 'complete-sends')
+    const { proxy, client } = await throughProxy(t, () => undefined)
+    for (const type of ['FULL_OBJECT', 'COMPOSITE', undefined] as const) {
+      const Key = String(type)
+      const params = { Bucket, Key, ...(type ? { ChecksumType: type } : {}) }
+      const sink = new S3Sink({ client, params, partSize: PART, checksum: 'CRC32C' })
+      const { error } = await upload(randomChunks(data, 1000, 100_000), sink)
+      t.error(error)
+      const complete = proxy.seen.find((r) => r.operation === 'CompleteMultipartUpload' && r.path.endsWith(`/${Key}`))
+      const create = proxy.seen.find((r) => r.operation === 'CreateMultipartUpload' && r.path.endsWith(`/${Key}`))
+      if (type === 'FULL_OBJECT') {
+        t.equal(create?.headers['x-amz-checksum-type'], 'FULL_OBJECT', 'Create says FULL_OBJECT')
+        t.equal(complete?.headers['x-amz-checksum-type'], 'FULL_OBJECT', 'Complete says FULL_OBJECT')
+        t.equal(
+          complete?.headers['x-amz-checksum-crc32c'],
+          await referenceObjectChecksum('CRC32C', 'FULL_OBJECT', data, sizes),
+          'with the CRC32C of all the bytes',
+        )
+      } else {
+        // COMPOSITE is the default for CRC32C: said only when asked for.
+        t.equal(complete?.headers['x-amz-checksum-type'], type, `type: ${type}`)
+        t.equal(complete?.headers['x-amz-checksum-crc32c'], undefined, 'no whole value')
+      }
     }
-  }
-})
+  },
+)
 
 t.test('a store that refuses the whole value (BadDigest): coded, not retried, nothing left', async (t) => {
   const { Bucket, client: direct } = await bucketFor(t, 'bad-digest')
@@ -97,15 +99,11 @@ for (const [what, operation, size, rewrite] of [
   })
 }
 
-const noMoto = !motoAvailable() && 'moto is not installed in this Python'
-
 t.test(
-  'moto computes checksums itself: CRC32 and SHA values are verified by the store',
-  { skip: noMoto },
+  'a store that keeps checksums (moto) verifies them: CRC32 and SHA values, both types',
+  { skip: lacks('storedChecksums') },
   async (t) => {
-    const endpoint = await startMoto(t)
-    const client = makeClient({ endpoint, credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' } })
-    await client.send(new CreateBucketCommand({ Bucket: 'verify' }))
+    const { Bucket, client } = await bucketFor(t, 'verify')
     for (const [algorithm, type] of [
       ['CRC32', 'FULL_OBJECT'],
       ['CRC32', 'COMPOSITE'],
@@ -116,7 +114,7 @@ t.test(
         const Key = `${algorithm}/${type}/${bytes.length}`
         const sink = new S3Sink({
           client,
-          params: { Bucket: 'verify', Key, ChecksumType: type },
+          params: { Bucket, Key, ChecksumType: type },
           partSize: PART,
           checksum: algorithm,
         })
@@ -130,24 +128,20 @@ t.test(
   },
 )
 
-const motoHasCrc32c = spawnSync('python3', ['-c', 'import crc32c'], { stdio: 'ignore' }).status === 0
-const motoQuirk = noMoto || (motoHasCrc32c && "this moto computes CRC32C properly (Python's crc32c is installed)")
-
 t.test(
-  "moto without Python's crc32c reports a CRC32 as the CRC32C: the sink says so",
-  { skip: motoQuirk },
+  "a store that reports a wrong CRC32C (moto without Python's crc32c): the sink says so",
+  {
+    skip:
+      lacks('storedChecksums') ||
+      (has('storedCrc32cAndCrc64') && 'this store reports right CRC32C values: there is no wrong one to catch'),
+  },
   async (t) => {
-    const endpoint = await startMoto(t)
-    // Reading it back, the SDK would check moto's wrong CRC32C itself.
-    const client = makeClient({
-      endpoint,
-      credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' },
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    })
-    await client.send(new CreateBucketCommand({ Bucket: 'quirk' }))
+    // Reading it back, the SDK would check the store's wrong CRC32C itself.
+    const client = makeClient({ responseChecksumValidation: 'WHEN_REQUIRED' })
+    const { Bucket } = await bucketFor(t, 'wrong-crc32c')
     const sink = new S3Sink({
       client,
-      params: { Bucket: 'quirk', Key: 'k', ChecksumType: 'FULL_OBJECT' },
+      params: { Bucket, Key: 'k', ChecksumType: 'FULL_OBJECT' },
       partSize: PART,
       checksum: 'CRC32C',
     })
@@ -156,6 +150,7 @@ t.test(
     const ours = await referenceObjectChecksum('CRC32C', 'FULL_OBJECT', data, sizes)
     t.match(error, { code: 'ERR_S3_SINK_CHECKSUM_MISMATCH' })
     t.ok((error as Error).message.includes(theirs) && (error as Error).message.includes(ours), 'naming both values')
-    t.ok((await readObject(client, 'quirk', 'k')).equals(data), 'the object is stored')
+    t.ok((await readObject(client, Bucket, 'k')).equals(data), 'the object is stored')
+    client.destroy()
   },
 )
