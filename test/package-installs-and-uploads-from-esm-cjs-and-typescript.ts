@@ -38,6 +38,27 @@ const packed = JSON.parse(
 ) as [{ filename: string; files: { path: string }[] }]
 const tarball = join(work, packed[0].filename)
 
+// One project, the SDK beside the package (a peer dependency); each consumer in a folder with its module type.
+const consumer = join(work, 'consumer')
+mkdirSync(consumer)
+writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
+await run(
+  'npm',
+  [
+    'install',
+    '--no-audit',
+    '--no-fund',
+    tarball,
+    `@aws-sdk/client-s3@${version('@aws-sdk/client-s3')}`,
+    `@types/node@${version('@types/node')}`,
+  ],
+  { cwd: consumer, maxBuffer: 16 * MiB },
+)
+
+// Every test below is declared now, with nothing awaited in between: the root test ends once its subtests have
+// run, and one declared after an await of the file's own could come too late.
+t.plan(10)
+
 t.test('the tarball holds the build, the README and the licence, and nothing else', async (t) => {
   const paths = packed[0].files.map((f) => f.path).sort()
   for (const path of paths) {
@@ -68,23 +89,6 @@ t.test('Are The Types Wrong: every resolution mode finds the types', async (t) =
   const resolutions = (report.analysis.entrypoints as Record<string, { resolutions: Record<string, unknown> }>)['.']
   t.same(Object.keys(resolutions?.resolutions ?? {}).sort(), ['bundler', 'node10', 'node16-cjs', 'node16-esm'])
 })
-
-// One project, the SDK beside the package (a peer dependency); each consumer in a folder with its module type.
-const consumer = join(work, 'consumer')
-mkdirSync(consumer)
-writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
-await run(
-  'npm',
-  [
-    'install',
-    '--no-audit',
-    '--no-fund',
-    tarball,
-    `@aws-sdk/client-s3@${version('@aws-sdk/client-s3')}`,
-    `@types/node@${version('@types/node')}`,
-  ],
-  { cwd: consumer, maxBuffer: 16 * MiB },
-)
 
 const data = pseudoRandomBytes(6 * MiB + 7, 57)
 const file = join(work, 'data.bin')
@@ -169,7 +173,7 @@ main()
   t.same(JSON.parse(stdout.split('\n')[0] as string), {
     sameClasses: true,
     caughtAsImported: true,
-    code: 'ERR_S3_SINK_CREATE_FAILED',
+    code: 'ERR_S3_SINK_PUT_FAILED',
   })
 })
 
