@@ -323,7 +323,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       const outcome = await this.#sender.uploadPart(uploadId, part)
       return { ...outcome, checksum: await part.checksum }
     }
-    this.#window.queue.add(task, { signal: this.#abort.signal }).then(
+    this.#window.run(task, this.#abort.signal).then(
       (outcome) => this.#onPartSettled(part, undefined, outcome),
       (err: unknown) => this.#onPartSettled(part, err, undefined),
     )
@@ -451,7 +451,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     this.#putting = true
     let outcome: Sent<{ ETag?: string; VersionId?: string }>
     try {
-      outcome = await this.#window.queue.add(() => this.#sender.putObject(part), { signal: this.#abort.signal })
+      outcome = await this.#window.run(() => this.#sender.putObject(part), this.#abort.signal)
     } finally {
       part.release()
       this.#inFlightBytes -= part.size

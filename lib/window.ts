@@ -17,8 +17,8 @@ export interface WindowMember {
  * budget and writes wait for all of them.
  */
 export class UploadWindow {
-  /** Runs every part upload and PutObject of the window's sinks. */
-  readonly queue: PQueue
+  /** Runs every part upload and PutObject of the window's sinks (private: its type stays out of the declarations). */
+  readonly #queue: PQueue
   readonly concurrency: number
   readonly maxBufferedBytes: number
   readonly #members = new Set<WindowMember>()
@@ -26,7 +26,12 @@ export class UploadWindow {
   constructor(concurrency: number, maxBufferedBytes: number) {
     this.concurrency = concurrency
     this.maxBufferedBytes = maxBufferedBytes
-    this.queue = new PQueue({ concurrency })
+    this.#queue = new PQueue({ concurrency })
+  }
+
+  /** Runs `task` once one of the window's `concurrency` places is free (never, once `signal` aborts). */
+  run<T>(task: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.#queue.add(task, { signal })
   }
 
   join(member: WindowMember): void {
