@@ -78,6 +78,28 @@ export const OTHER: Flag[] = [
   { name: 'version', help: "print the version (and the AWS SDK's)" },
 ]
 
+/** How each object is stored: the options the upload and roll commands share. */
+const OBJECT_FLAGS: Flag[] = [
+  {
+    name: 'part-size',
+    value: 'SIZE',
+    help: 'first part size, 5MiB..5GiB, in bytes or binary units: 16MiB, 8M, 1GiB',
+    default: '8MiB',
+  },
+  { name: 'concurrency', value: 'N', help: 'parts uploaded at once, 1..10000', default: '4' },
+  { name: 'max-parts', value: 'N', help: 'at most N parts per object, 1..10000', default: '10000' },
+  { name: 'uniform-parts', help: 'never change the part size (stores that need equal parts: R2)' },
+  { name: 'checksum', value: 'ALG', help: 'CRC32, CRC32C, CRC64NVME, SHA1, SHA256 or none', default: 'CRC32' },
+  {
+    name: 'checksum-type',
+    value: 'TYPE',
+    help: "the object's checksum: full (CRCs) or composite (of the parts' checksums)",
+    default: 'full for CRC64NVME, composite for the others',
+  },
+  { name: 'content-type', value: 'TYPE', help: "the object's Content-Type", default: "the store's" },
+  { name: 'metadata', value: 'K=V', help: 'user metadata; repeat for more', default: 'none' },
+]
+
 export const COMMANDS = [
   {
     name: 'upload',
@@ -90,29 +112,12 @@ export const COMMANDS = [
     flags: [
       { name: 'file', value: 'PATH', help: 'read PATH instead of stdin', default: 'stdin' },
       {
-        name: 'part-size',
-        value: 'SIZE',
-        help: 'first part size, 5MiB..5GiB, in bytes or binary units: 16MiB, 8M, 1GiB',
-        default: '8MiB',
-      },
-      {
         name: 'expected-size',
         value: 'SIZE',
         help: "an upper bound of the stream's length: parts sized to fit it",
         default: 'unknown',
       },
-      { name: 'concurrency', value: 'N', help: 'parts uploaded at once, 1..10000', default: '4' },
-      { name: 'max-parts', value: 'N', help: 'at most N parts, 1..10000', default: '10000' },
-      { name: 'uniform-parts', help: 'never change the part size (stores that need equal parts: R2)' },
-      { name: 'checksum', value: 'ALG', help: 'CRC32, CRC32C, CRC64NVME, SHA1, SHA256 or none', default: 'CRC32' },
-      {
-        name: 'checksum-type',
-        value: 'TYPE',
-        help: "the object's checksum: full (CRCs) or composite (of the parts' checksums)",
-        default: 'full for CRC64NVME, composite for the others',
-      },
-      { name: 'content-type', value: 'TYPE', help: "the object's Content-Type", default: "the store's" },
-      { name: 'metadata', value: 'K=V', help: 'user metadata; repeat for more', default: 'none' },
+      ...OBJECT_FLAGS,
       {
         name: 'checkpoint',
         value: 'FILE',
@@ -156,17 +161,7 @@ export const COMMANDS = [
       },
       { name: 'gzip', help: 'store each object as a standalone gzip file (Content-Encoding: gzip)' },
       { name: 'id', value: 'ID', help: "this writer's id for {id}; give each process its own", default: 'random' },
-      { name: 'part-size', value: 'SIZE', help: "each object's first part size, 5MiB..5GiB", default: '8MiB' },
-      { name: 'concurrency', value: 'N', help: 'parts uploaded at once, over all objects', default: '4' },
-      { name: 'checksum', value: 'ALG', help: 'CRC32, CRC32C, CRC64NVME, SHA1, SHA256 or none', default: 'CRC32' },
-      {
-        name: 'checksum-type',
-        value: 'TYPE',
-        help: "each object's checksum: full (CRCs) or composite (of the parts' checksums)",
-        default: 'full for CRC64NVME, composite for the others',
-      },
-      { name: 'content-type', value: 'TYPE', help: "each object's Content-Type", default: "the store's" },
-      { name: 'metadata', value: 'K=V', help: 'user metadata of each object; repeat for more', default: 'none' },
+      ...OBJECT_FLAGS,
       { name: 'json', help: 'print each stored object as one line of JSON on stdout' },
       quiet('line per object, no summary,'),
     ],
