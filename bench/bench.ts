@@ -7,7 +7,7 @@
 // interleaved (A B C A B C …) so that a noisy machine slows them alike, and ratios are taken within each
 // round before their median. Writes bench/results/latest.{md,json,svg}.
 //
-//   npm run bench [-- --bytes 512MiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8
+//   npm run bench [-- --bytes 1GiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8
 //                     --endpoints null,wan,store,memory,rolling]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -27,7 +27,7 @@ const GIB = 2 ** 30
 
 const { values } = parseArgs({
   options: {
-    bytes: { type: 'string', default: '512MiB' },
+    bytes: { type: 'string', default: '1GiB' },
     'wan-bytes': { type: 'string', default: '128MiB' },
     runs: { type: 'string', default: '3' },
     sizes: { type: 'string', default: '5,8,16,64' },
@@ -49,6 +49,11 @@ const endpoints = values.endpoints.split(',')
  * buffers the stream is never copied into.
  */
 const REFERENCES = ['lib-storage', 'raw-http', 'raw-network']
+/**
+ * s3-sink with `checksum: false` (bench/impls/s3-sink-unchecked.ts), at the reference concurrency: raw HTTP computes
+ * no checksum, so this splits s3-sink's distance to it into what the part checksum costs and what the rest does.
+ */
+const UNCHECKED = 's3-sink-unchecked'
 /** The configuration every implementation runs at, for the ratios. */
 const REFERENCE = { partSize: 8 * MIB, concurrency: 4 }
 
@@ -121,7 +126,7 @@ function casesFor(bytes: number): { impl: string; c: BenchCase }[] {
     for (const concurrency of concurrencies) {
       cases.push({ impl: 's3-sink', c: { bytes, partSize, concurrency, key: '' } })
     }
-    for (const impl of REFERENCES) {
+    for (const impl of [UNCHECKED, ...REFERENCES]) {
       cases.push({ impl, c: { bytes, partSize, concurrency: REFERENCE.concurrency, key: '' } })
     }
   }
@@ -233,26 +238,50 @@ function ratios(results: Run[], subject = 's3-sink', references = REFERENCES): R
   return out
 }
 
-/** One more s3-sink upload at the reference configuration, profiled: where its CPU time goes. */
+/** The uploads profiled after the null endpoint's runs, at the reference configuration, side by side. */
+const PROFILED = ['s3-sink', UNCHECKED, 'raw-http']
+
+/**
+ * One more upload of each of PROFILED at the reference configuration, profiled: where their CPU time goes, by kind
+ * of work side by side (the difference is what s3-sink does that raw HTTP does not), then s3-sink's top functions.
+ */
 async function profileSection(target: BenchTarget): Promise<string> {
-  const file = join(tmpdir(), `s3-sink-bench-${process.pid}.cpuprofile`)
   const c = { bytes, ...REFERENCE, key: 'bench/profile' }
-  const run = await runOne('s3-sink', target, c, { env: { BENCH_CPU_PROFILE: file } })
-  const { byKind, byFunction } = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile)
-  rmSync(file, { force: true })
+  const profiles: { impl: string; cpuPerGiB: number; byKind: ProfileRow[]; byFunction: ProfileRow[] }[] = []
+  for (const impl of PROFILED) {
+    const file = join(tmpdir(), `s3-sink-bench-${process.pid}-${impl}.cpuprofile`)
+    const run = await runOne(impl, target, c, { env: { BENCH_CPU_PROFILE: file } })
+    profiles.push({
+      impl,
+      cpuPerGiB: (run.cpuSeconds / bytes) * GIB,
+      ...summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile),
+    })
+    rmSync(file, { force: true })
+  }
   const perGiB = (ms: number) => (ms / 1000 / (bytes / GIB)).toFixed(3)
-  const table = (rows: ProfileRow[]) =>
-    `| | ms | share | CPU-s/GiB |\n| --- | ---: | ---: | ---: |\n${rows
+  const kinds = [...new Set(profiles.flatMap((p) => p.byKind.map((r) => r.name)))]
+  const msOf = (rows: ProfileRow[], name: string) => rows.find((r) => r.name === name)?.ms ?? 0
+  const first = profiles[0] as (typeof profiles)[number]
+  kinds.sort((a, b) => msOf(first.byKind, b) - msOf(first.byKind, a))
+  const byKind =
+    `| CPU-s/GiB | ${profiles.map((p) => p.impl).join(' | ')} |\n| --- |${' ---: |'.repeat(profiles.length)}\n` +
+    kinds.map((kind) => `| ${kind} | ${profiles.map((p) => perGiB(msOf(p.byKind, kind))).join(' | ')} |`).join('\n') +
+    `\n| **process CPU, profiler on** | ${profiles.map((p) => `**${p.cpuPerGiB.toFixed(3)}**`).join(' | ')} |`
+  const top =
+    '| | ms | share | CPU-s/GiB |\n| --- | ---: | ---: | ---: |\n' +
+    first.byFunction
+      .slice(0, 12)
       .map(
         (r) =>
           `| ${r.name.replaceAll('|', '\\|')} | ${r.ms.toFixed(0)} | ${(r.share * 100).toFixed(1)} % | ${perGiB(r.ms)} |`,
       )
-      .join('\n')}`
+      .join('\n')
   return (
-    `### Where s3-sink's time goes: ${REFERENCE.partSize / MIB} MiB × ${REFERENCE.concurrency}, ${bytes / MIB} MiB, ` +
-    `null endpoint\n\nA V8 CPU profile of the measured upload alone (${((run.cpuSeconds / bytes) * GIB).toFixed(2)} ` +
-    'CPU-s/GiB with the profiler on), self time by kind of work:\n\n' +
-    `${table(byKind)}\n\nThe functions at the top:\n\n${table(byFunction.slice(0, 12))}`
+    `### Where the time goes: ${REFERENCE.partSize / MIB} MiB × ${REFERENCE.concurrency}, ${bytes / MIB} MiB, ` +
+    'null endpoint\n\nA V8 CPU profile of the measured upload alone, one more run of each, self time of the main ' +
+    'thread by kind of work (idle is time the thread waited; the process CPU also counts the kernel work and ' +
+    `helper threads a profile of the main thread does not see):\n\n${byKind}\n\n` +
+    `s3-sink's functions at the top:\n\n${top}`
   )
 }
 
@@ -279,7 +308,11 @@ try {
     let title: string
     let endpointBytes = bytes
     let cases: { impl: string; c: BenchCase }[]
-    let ratioOf = (results: Run[]) => ratios(results)
+    let ratioOf = (results: Run[]) => [
+      ...ratios(results),
+      ...ratios(results, UNCHECKED, ['raw-http']),
+      ...ratios(results, 's3-sink', [UNCHECKED]),
+    ]
     if (name === 'null' || name === 'wan') {
       const args =
         name === 'wan' ? ['--latency', values.latency, '--bandwidth', String(parseSize(values.bandwidth))] : []
@@ -322,7 +355,7 @@ try {
       target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
       endpointBytes = parseSize(values['memory-bytes'])
       title = `memory: ${endpointBytes / GIB} GiB of fresh 64 KiB chunks, null endpoint`
-      cases = ['s3-sink', 'lib-storage', 'raw-http'].map((impl) => ({
+      cases = ['s3-sink', UNCHECKED, 'lib-storage', 'raw-http'].map((impl) => ({
         impl,
         c: { bytes: endpointBytes, ...REFERENCE, key: '', fresh: true },
       }))

@@ -27,8 +27,11 @@ export function kindOf(functionName: string, url: string): string {
     return 'socket writes (the kernel copies the bytes)'
   if (url.includes('@aws-sdk') || url.includes('@smithy')) return 'AWS SDK (per request)'
   if (/crc32|crc64/i.test(functionName) || url.includes('checksum')) return 'part checksum'
-  if (url.includes('part-buffer')) return 'copy into part blocks'
-  if (url.includes('p-queue') || /\/(lib|dist\/esm|dist\/commonjs)\//.test(url)) return 's3-sink (other)'
+  // s3-sink copies into its blocks in part-buffer's push; raw HTTP with Buffer#copy.
+  if (url.includes('part-buffer') || functionName === '_copyActual') return 'copy into part buffers'
+  if (url.includes('p-queue') || /\/(lib|dist\/esm|dist\/commonjs|bench\/impls)\//.test(url)) {
+    return "the uploader's own code"
+  }
   if (url.startsWith('node:')) return 'Node streams, http, events'
   return 'other'
 }

@@ -9,6 +9,10 @@ export class PartBody extends Readable {
   readonly #chunks: readonly Buffer[]
   readonly #onRead: (bytes: number) => void
   #next = 0
+  /** Bytes handed to the request so far. */
+  #handed = 0
+  /** Bytes the kernel has taken, as last seen. */
+  #sent = 0
   /** Where the SDK pipes the body: the HTTP request. */
   #dest: NodeJS.WritableStream | undefined
 
@@ -37,10 +41,43 @@ export class PartBody extends Readable {
     this.destroy()
   }
 
-  /** Bytes the request's socket has written so far: progress within a block, for the stall watchdog. */
-  written(): number {
-    const socket = (this.#dest as { socket?: { bytesWritten?: number } | null } | undefined)?.socket
-    return socket?.bytesWritten ?? 0
+  /**
+   * Bytes of this body handed over that the kernel has not taken yet. A block goes to the socket in one write,
+   * which the socket counts as written at once; what still waits is what this stream holds for the request, what
+   * the request holds for its socket (`outputSize`; all of it before the request has a socket), and libuv's write
+   * queue (`writeQueueSize` of the socket's handle). Once the request has flushed everything (`writableFinished`),
+   * nothing waits. Where a handle does not tell its queue (a socket of another kind), a block counts as taken when
+   * the socket is given it.
+   */
+  queued(): number {
+    return this.#handed - this.sent()
+  }
+
+  /**
+   * Bytes of this body the kernel has taken: progress within a block, for the stall watchdog and `bytesSent`.
+   * Never less than it said before.
+   */
+  sent(): number {
+    const dest = this.#dest as
+      | (NodeJS.WritableStream & {
+          writableFinished?: boolean
+          outputSize?: number
+          socket?: { _handle?: { writeQueueSize?: unknown } | null } | null
+        })
+      | undefined
+    if (!dest || dest.writableFinished === true) {
+      this.#sent = this.#handed
+      return this.#sent
+    }
+    let waiting = this.readableLength + (dest.outputSize ?? 0)
+    if (dest.socket) {
+      const queue = dest.socket._handle?.writeQueueSize
+      if (typeof queue === 'number') waiting += queue
+    } else {
+      waiting = this.#handed
+    }
+    this.#sent = Math.max(this.#sent, this.#handed - Math.min(this.#handed, waiting))
+    return this.#sent
   }
 
   override _read(): void {
@@ -51,6 +88,7 @@ export class PartBody extends Readable {
         return
       }
       if (chunk.length === 0) continue
+      this.#handed += chunk.length
       this.#onRead(chunk.length)
       if (!this.push(chunk)) return
     }

@@ -14,7 +14,10 @@ export interface BodyRequest {
   path: RequestPath
   params: S3SinkParams
   checksum: ChecksumAlgorithm | false
-  /** Called as the HTTP client takes the part's bytes, with how many; negative when a failed attempt's are undone. */
+  /**
+   * Called as the HTTP client takes the part's bytes, with how many; negative when a failed attempt's are undone.
+   * Of those, `queuedBytes()` are still waiting for the kernel.
+   */
   onSent: (bytes: number) => void
 }
 
@@ -26,9 +29,21 @@ export class PartSender {
   readonly #req: BodyRequest
   /** The UploadPart request of this upload, as the SDK builds it (captured once, again after a failure). */
   #partTemplate: Promise<WireTemplate> | undefined
+  /** The bodies of the attempts in flight. */
+  readonly #bodies = new Set<PartBody>()
 
   constructor(req: BodyRequest) {
     this.#req = req
+  }
+
+  /**
+   * Bytes handed to the requests in flight that the kernel has not taken yet: what `onSent` counted too early.
+   * A part's block is handed in one write and taken by the kernel as the network drains it.
+   */
+  queuedBytes(): number {
+    let queued = 0
+    for (const body of this.#bodies) queued += body.queued()
+    return queued
   }
 
   /** UploadPart, each attempt with the part's blocks as a fresh body, its checksum and its length. */
@@ -112,8 +127,9 @@ export class PartSender {
           sentByAttempt += bytes
           onSent(bytes)
         })
-        // The watchdog also sees bytes leave through the socket while one large block is being written.
-        watch(() => body.written())
+        // The watchdog also sees the kernel take bytes while one large block is being written.
+        watch(() => body.sent())
+        this.#bodies.add(body)
         try {
           const answer = await sendOnWire(path.client, request, { query, length: part.size, checksum, body }, signal)
           return outputOf(answer, algorithm)
@@ -121,6 +137,7 @@ export class PartSender {
           body.abandon()
           throw err
         } finally {
+          this.#bodies.delete(body)
           body.destroy()
         }
       },

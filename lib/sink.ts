@@ -133,7 +133,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   get progress(): ProgressInfo {
     return {
       bytesWritten: this.#bytesWritten,
-      bytesSent: this.#bytesSent,
+      bytesSent: this.#bytesSent - this.#sender.queuedBytes(),
       bytesUploaded: this.#bytesUploaded,
       bytesBuffered: this.#bufferedBytes(),
       peakBufferedBytes: this.#peakBufferedBytes,

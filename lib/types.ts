@@ -65,7 +65,10 @@ export interface PartInfo extends StoredPart {
 export interface ProgressInfo {
   /** Bytes accepted from the writer. */
   bytesWritten: number
-  /** Bytes handed to the network (each byte counted once, even when a retry sends it again). */
+  /**
+   * Bytes the network has taken: written to a socket and taken by the kernel, as the link drains them (each byte
+   * counted once, even when a retry sends it again).
+   */
   bytesSent: number
   /** Bytes in parts the store has acknowledged. */
   bytesUploaded: number

@@ -9,11 +9,13 @@ t.test('frames are sorted into kinds of work by function and file', async (t) =>
     ['writev', '', 'socket writes (the kernel copies the bytes)'],
     ['crc32c', '', 'part checksum'],
     ['fn', 'file:///x/dist/esm/checksum.js', 'part checksum'],
-    ['push', 'file:///x/dist/esm/part-buffer.js', 'copy into part blocks'],
+    ['push', 'file:///x/dist/esm/part-buffer.js', 'copy into part buffers'],
     ['send', 'file:///x/node_modules/@smithy/core/dist-cjs/index.js', 'AWS SDK (per request)'],
     ['fn', 'file:///x/node_modules/@aws-sdk/flexible-checksums/dist-cjs/index.js', 'AWS SDK (per request)'],
-    ['#pump', 'file:///x/dist/esm/sink.js', 's3-sink (other)'],
-    ['add', 'file:///x/node_modules/p-queue/dist/index.js', 's3-sink (other)'],
+    ['#pump', 'file:///x/dist/esm/sink.js', "the uploader's own code"],
+    ['add', 'file:///x/node_modules/p-queue/dist/index.js', "the uploader's own code"],
+    ['_copyActual', 'node:buffer', 'copy into part buffers'],
+    ['upload', 'file:///x/bench/impls/raw-http.ts', "the uploader's own code"],
     ['emit', 'node:events', 'Node streams, http, events'],
     ['runMicrotasks', '', 'other'],
   ]
@@ -40,7 +42,7 @@ t.test('self time adds up per function and per kind, largest first, with shares'
     byKind.map((r) => [r.name, r.ms, r.share]),
     [
       ['socket writes (the kernel copies the bytes)', 7, 0.7],
-      ['copy into part blocks', 3, 0.3],
+      ['copy into part buffers', 3, 0.3],
       ['other', 0, 0],
     ],
   )
