@@ -1,10 +1,22 @@
 import { Readable } from 'node:stream'
 
+/** A libuv stream handle: the bytes it holds that the kernel has not taken yet. */
+type QueueOf = { writeQueueSize?: unknown }
+
+/** What `sent()` reads of the request's socket. */
+type SocketState = {
+  _handle?: (QueueOf & { _parent?: QueueOf | null }) | null
+  connecting?: boolean
+  encrypted?: boolean
+  _secureEstablished?: boolean
+}
+
 /**
  * The body of one attempt at a part: a Readable over the part's blocks, each pushed whole (no copy), so that the
  * HTTP request writes a block in one call. A new one is made for every attempt, since a stream can be read only
  * once. Measured: 1 MiB slices cost a socket write each and 39 % of the sink's CPU.
  */
+
 export class PartBody extends Readable {
   readonly #chunks: readonly Buffer[]
   readonly #onRead: (bytes: number) => void
@@ -45,9 +57,10 @@ export class PartBody extends Readable {
    * Bytes of this body handed over that the kernel has not taken yet. A block goes to the socket in one write,
    * which the socket counts as written at once; what still waits is what this stream holds for the request, what
    * the request holds for its socket (`outputSize`; all of it before the request has a socket), and libuv's write
-   * queue (`writeQueueSize` of the socket's handle). Once the request has flushed everything (`writableFinished`),
-   * nothing waits. Where a handle does not tell its queue (a socket of another kind), a block counts as taken when
-   * the socket is given it.
+   * queue (`writeQueueSize` of the socket's handle, or under TLS of the TCP handle beneath it). A socket still
+   * connecting, or still in its TLS handshake, holds what it was given in its own buffer: none of it is taken.
+   * Once the request has flushed everything (`writableFinished`), nothing waits. Where a handle does not tell its
+   * queue (a socket of another kind), a block counts as taken when the socket is given it.
    */
   queued(): number {
     return this.#handed - this.sent()
@@ -62,7 +75,7 @@ export class PartBody extends Readable {
       | (NodeJS.WritableStream & {
           writableFinished?: boolean
           outputSize?: number
-          socket?: { _handle?: { writeQueueSize?: unknown } | null } | null
+          socket?: SocketState | null
         })
       | undefined
     if (!dest || dest.writableFinished === true) {
@@ -70,8 +83,11 @@ export class PartBody extends Readable {
       return this.#sent
     }
     let waiting = this.readableLength + (dest.outputSize ?? 0)
-    if (dest.socket) {
-      const queue = dest.socket._handle?.writeQueueSize
+    const socket = dest.socket
+    if (socket && !socket.connecting && !(socket.encrypted === true && socket._secureEstablished === false)) {
+      // Under TLS the socket's handle encrypts into the TCP handle beneath it, whose queue is the one that drains.
+      const handle = socket._handle
+      const queue = (handle?._parent ?? handle)?.writeQueueSize
       if (typeof queue === 'number') waiting += queue
     } else {
       waiting = this.#handed
