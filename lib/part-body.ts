@@ -12,11 +12,16 @@ type SocketState = {
 }
 
 /**
- * The body of one attempt at a part: a Readable over the part's blocks, each pushed whole (no copy), so that the
- * HTTP request writes a block in one call. A new one is made for every attempt, since a stream can be read only
+ * The body of one attempt at a part: the part's blocks, each handed to the HTTP request whole (no copy), so that
+ * the request writes a block in one call. A new one is made for every attempt, since a stream can be read only
  * once. Measured: 1 MiB slices cost a socket write each and 39 % of the sink's CPU.
+ *
+ * It is a Readable, so that any request handler can read it; but piped (as Node's HTTP handlers send a stream
+ * body) it writes its blocks to the request itself, the last one with `end()`: a part of one block goes out as
+ * `request.end(block)`, one write, as a raw PUT does, without the Readable's flow machinery in between (measured:
+ * about 10 % of what the sink's per-part work costs above a raw PUT). It waits for `'drain'` between blocks, so
+ * that one block at most is queued ahead of the socket.
  */
-
 export class PartBody extends Readable {
   readonly #chunks: readonly Buffer[]
   readonly #onRead: (bytes: number) => void
@@ -29,7 +34,7 @@ export class PartBody extends Readable {
   #dest: NodeJS.WritableStream | undefined
 
   constructor(chunks: readonly Buffer[], onRead: (bytes: number) => void) {
-    // One block queued ahead of the socket at most.
+    // Read as a stream: one block queued ahead of the reader at most.
     super({ highWaterMark: 1 })
     this.#chunks = chunks
     this.#onRead = onRead
@@ -37,7 +42,38 @@ export class PartBody extends Readable {
 
   override pipe<T extends NodeJS.WritableStream>(dest: T, options?: { end?: boolean }): T {
     this.#dest = dest
-    return super.pipe(dest, options)
+    this.#writeTo(dest, options?.end !== false)
+    return dest
+  }
+
+  /** Writes the blocks not yet handed over to `dest`, until it asks to wait; ends it with the last one. */
+  #writeTo(dest: NodeJS.WritableStream, end: boolean): void {
+    while (!this.destroyed) {
+      const chunk = this.#next < this.#chunks.length ? this.#take() : undefined
+      if (chunk === undefined) {
+        if (end) dest.end()
+        return
+      }
+      if (chunk.length === 0) continue
+      if (end && this.#next === this.#chunks.length) {
+        dest.end(chunk)
+        return
+      }
+      if (!dest.write(chunk)) {
+        dest.once('drain', () => this.#writeTo(dest, end))
+        return
+      }
+    }
+  }
+
+  /** The next block, counted as handed over. */
+  #take(): Buffer {
+    const chunk = this.#chunks[this.#next++] as Buffer
+    if (chunk.length > 0) {
+      this.#handed += chunk.length
+      this.#onRead(chunk.length)
+    }
+    return chunk
   }
 
   /**
@@ -98,15 +134,12 @@ export class PartBody extends Readable {
 
   override _read(): void {
     for (;;) {
-      const chunk = this.#chunks[this.#next++]
-      if (chunk === undefined) {
+      if (this.#next >= this.#chunks.length) {
         this.push(null)
         return
       }
-      if (chunk.length === 0) continue
-      this.#handed += chunk.length
-      this.#onRead(chunk.length)
-      if (!this.push(chunk)) return
+      const chunk = this.#take()
+      if (chunk.length > 0 && !this.push(chunk)) return
     }
   }
 }

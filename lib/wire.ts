@@ -20,6 +20,21 @@ interface HttpSigner {
   sign(request: WireRequest, identity: unknown, signingProperties: Record<string, unknown>): Promise<WireRequest>
 }
 
+/** The client's SigV4 signer itself (what `client.config.signer` makes), which the HttpSigner above wraps. */
+interface RequestSigner {
+  sign(
+    request: WireRequest,
+    options: { signingDate: Date; signingRegion?: string; signingService?: string },
+  ): Promise<WireRequest>
+}
+
+/** The parts of the client's resolved config the signer reads. */
+interface SignerConfig {
+  signer?: (authScheme: unknown) => Promise<RequestSigner>
+  systemClockOffset?: number
+  disableClockSkewCorrection?: () => Promise<boolean | undefined>
+}
+
 interface CapturedAuth {
   httpAuthOption?: { schemeId?: string; signingProperties?: Record<string, unknown> }
   signer?: HttpSigner
@@ -30,6 +45,8 @@ export interface WireTemplate {
   request: WireRequest
   signer: HttpSigner
   signingProperties: Record<string, unknown>
+  /** The client's SigV4 signer for this template's requests, made once (see {@link sign}). */
+  requestSigner?: Promise<RequestSigner | undefined>
 }
 
 /** Headers the SDK may add for a body it would checksum or frame itself; the wire path decides them alone. */
@@ -133,8 +150,7 @@ export async function sendOnWire(
     systemClockOffset?: number
   }
   const unsigned: WireRequest = { ...template.request, query: { ...template.request.query, ...query }, headers, body }
-  // The client's signer asks the client's credentials provider at every request: rotating credentials are followed.
-  const signed = await template.signer.sign(unsigned, undefined, template.signingProperties)
+  const signed = await sign(template, unsigned)
   signed.body = body
   const { response } = await config.requestHandler.handle(signed, { abortSignal: signal })
   const text = await readAll(response.body)
@@ -142,6 +158,47 @@ export async function sendOnWire(
     return { statusCode: response.statusCode, headers: response.headers }
   }
   throw storeError(response, text, config)
+}
+
+/**
+ * Signs `request` as the SDK's SigV4 auth scheme does — with the signer the client's config makes
+ * (`config.signer`), the signing region and service the SDK chose for the request, and the client's clock offset —
+ * but makes that signer once per template. The SDK makes a new one for every request, from a copy of the whole
+ * client config, and so derives the signing key anew each time: about 0.1 ms of CPU per part, measured. The
+ * signer asks the client's credentials provider at every request, so rotating credentials are followed; its key
+ * cache is keyed by the credentials. Where the client's config has no such signer, the SDK's auth scheme signs.
+ */
+async function sign(template: WireTemplate, request: WireRequest): Promise<WireRequest> {
+  const properties = template.signingProperties
+  const config = properties.config as SignerConfig | undefined
+  template.requestSigner ??= requestSignerOf(properties, config)
+  const signer = await template.requestSigner
+  if (!signer || !config) return template.signer.sign(request, undefined, properties)
+  const noSkewCorrection = (await config.disableClockSkewCorrection?.()) === true
+  let signingRegion = properties.signingRegion as string | undefined
+  let signingService = properties.signingName as string | undefined
+  // As the SDK does: an endpoint offering SigV4a then SigV4, signed with SigV4, takes the SigV4 entry's scope.
+  const schemes = (
+    properties.context as { authSchemes?: { name?: string; signingRegion?: string; signingName?: string }[] }
+  )?.authSchemes
+  if (schemes?.[0]?.name === 'sigv4a' && schemes[1]?.name === 'sigv4') {
+    signingRegion = schemes[1].signingRegion ?? signingRegion
+    signingService = schemes[1].signingName ?? signingService
+  }
+  return signer.sign(request, {
+    signingDate: new Date(Date.now() + (noSkewCorrection ? 0 : (config.systemClockOffset ?? 0))),
+    signingRegion,
+    signingService,
+  })
+}
+
+async function requestSignerOf(
+  properties: Record<string, unknown>,
+  config: SignerConfig | undefined,
+): Promise<RequestSigner | undefined> {
+  if (typeof config?.signer !== 'function') return undefined
+  const context = properties.context as { endpointV2?: { properties?: { authSchemes?: unknown[] } } } | undefined
+  return config.signer(context?.endpointV2?.properties?.authSchemes?.[0])
 }
 
 interface HttpAnswer {
