@@ -35,6 +35,14 @@ interface SignerConfig {
   disableClockSkewCorrection?: () => Promise<boolean | undefined>
 }
 
+/** A signer made from the client's config, with the scope it signs a template's requests in. */
+interface MadeSigner {
+  signer: RequestSigner
+  config: SignerConfig
+  signingRegion: string | undefined
+  signingService: string | undefined
+}
+
 interface CapturedAuth {
   httpAuthOption?: { schemeId?: string; signingProperties?: Record<string, unknown> }
   signer?: HttpSigner
@@ -46,7 +54,7 @@ export interface WireTemplate {
   signer: HttpSigner
   signingProperties: Record<string, unknown>
   /** The client's SigV4 signer for this template's requests, made once (see {@link sign}). */
-  requestSigner?: Promise<RequestSigner | undefined>
+  requestSigner?: Promise<MadeSigner | undefined> | undefined
 }
 
 /** Headers the SDK may add for a body it would checksum or frame itself; the wire path decides them alone. */
@@ -169,22 +177,18 @@ export async function sendOnWire(
  * cache is keyed by the credentials. Where the client's config has no such signer, the SDK's auth scheme signs.
  */
 async function sign(template: WireTemplate, request: WireRequest): Promise<WireRequest> {
-  const properties = template.signingProperties
-  const config = properties.config as SignerConfig | undefined
-  template.requestSigner ??= requestSignerOf(properties, config)
-  const signer = await template.requestSigner
-  if (!signer || !config) return template.signer.sign(request, undefined, properties)
-  const noSkewCorrection = (await config.disableClockSkewCorrection?.()) === true
-  let signingRegion = properties.signingRegion as string | undefined
-  let signingService = properties.signingName as string | undefined
-  // As the SDK does: an endpoint offering SigV4a then SigV4, signed with SigV4, takes the SigV4 entry's scope.
-  const schemes = (
-    properties.context as { authSchemes?: { name?: string; signingRegion?: string; signingName?: string }[] }
-  )?.authSchemes
-  if (schemes?.[0]?.name === 'sigv4a' && schemes[1]?.name === 'sigv4') {
-    signingRegion = schemes[1].signingRegion ?? signingRegion
-    signingService = schemes[1].signingName ?? signingService
+  if (!template.requestSigner) {
+    const making = requestSignerOf(template.signingProperties)
+    // A signer that could not be made is made again for the next attempt.
+    making.catch(() => {
+      if (template.requestSigner === making) template.requestSigner = undefined
+    })
+    template.requestSigner = making
   }
+  const made = await template.requestSigner
+  if (!made) return template.signer.sign(request, undefined, template.signingProperties)
+  const { signer, config, signingRegion, signingService } = made
+  const noSkewCorrection = (await config.disableClockSkewCorrection?.()) === true
   return signer.sign(request, {
     signingDate: new Date(Date.now() + (noSkewCorrection ? 0 : (config.systemClockOffset ?? 0))),
     signingRegion,
@@ -192,13 +196,26 @@ async function sign(template: WireTemplate, request: WireRequest): Promise<WireR
   })
 }
 
-async function requestSignerOf(
-  properties: Record<string, unknown>,
-  config: SignerConfig | undefined,
-): Promise<RequestSigner | undefined> {
-  if (typeof config?.signer !== 'function') return undefined
-  const context = properties.context as { endpointV2?: { properties?: { authSchemes?: unknown[] } } } | undefined
-  return config.signer(context?.endpointV2?.properties?.authSchemes?.[0])
+/** The client's signer for a template's requests and their scope, as the SDK's SigV4 auth scheme derives them. */
+async function requestSignerOf(properties: Record<string, unknown>): Promise<MadeSigner | undefined> {
+  const config = properties.config as SignerConfig | undefined
+  if (!config || typeof config.signer !== 'function') return undefined
+  const context = properties.context as
+    | {
+        endpointV2?: { properties?: { authSchemes?: unknown[] } }
+        authSchemes?: { name?: string; signingRegion?: string; signingName?: string }[]
+      }
+    | undefined
+  let signingRegion = properties.signingRegion as string | undefined
+  let signingService = properties.signingName as string | undefined
+  // As the SDK does: an endpoint offering SigV4a then SigV4, signed with SigV4, takes the SigV4 entry's scope.
+  const schemes = context?.authSchemes
+  if (schemes?.[0]?.name === 'sigv4a' && schemes[1]?.name === 'sigv4') {
+    signingRegion = schemes[1].signingRegion ?? signingRegion
+    signingService = schemes[1].signingName ?? signingService
+  }
+  const signer = await config.signer(context?.endpointV2?.properties?.authSchemes?.[0])
+  return { signer, config, signingRegion, signingService }
 }
 
 interface HttpAnswer {
