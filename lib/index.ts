@@ -1,18 +1,4 @@
-export { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
-export type { KeyFields, KeyOption } from './key-template.js'
-export type { ChecksumAlgorithm, S3SinkOptions, S3SinkParams } from './options.js'
-export { type PartSizeOptions, type PartSizeSchedule, partSizeSchedule } from './part-size.js'
-export { resumeOffset } from './resume.js'
-export type { S3RollingSinkOptions } from './rolling-options.js'
-export { S3RollingSink, type S3RollingSinkEvents } from './rolling-sink.js'
-export { S3Sink, type S3SinkEvents } from './sink.js'
-export {
-  type AbortIncompleteOptions,
-  abortIncompleteUploads,
-  type IncompleteUpload,
-  type ListIncompleteOptions,
-  listIncompleteUploads,
-} from './stale-uploads.js'
+export { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './core/errors.js'
 export type {
   ChecksumType,
   ObjectChecksum,
@@ -25,4 +11,18 @@ export type {
   RollingProgress,
   S3SinkResult,
   StoredPart,
-} from './types.js'
+} from './core/types.js'
+export type { KeyFields, KeyOption } from './rolling/key-template.js'
+export type { S3RollingSinkOptions } from './rolling/rolling-options.js'
+export { S3RollingSink, type S3RollingSinkEvents } from './rolling/rolling-sink.js'
+export type { ChecksumAlgorithm, S3SinkOptions, S3SinkParams } from './sink/options.js'
+export { type PartSizeOptions, type PartSizeSchedule, partSizeSchedule } from './sink/part-size.js'
+export { resumeOffset } from './sink/resume.js'
+export { S3Sink, type S3SinkEvents } from './sink/sink.js'
+export {
+  type AbortIncompleteOptions,
+  abortIncompleteUploads,
+  type IncompleteUpload,
+  type ListIncompleteOptions,
+  listIncompleteUploads,
+} from './store/stale-uploads.js'

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import t from 'tap'
 import { S3Sink } from '../lib/index.js'
-import { BlockPool, blockSizeFor } from '../lib/part-buffer.js'
+import { BlockPool, blockSizeFor } from '../lib/sink/part-buffer.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
 import { incompleteUploads, MiB, objectExists } from './fixtures/store.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadHasher } from '../lib/checksum.js'
+import { loadHasher } from '../lib/checksum/checksum.js'
 import { type ChecksumAlgorithm, S3Sink } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { throughProxy } from './fixtures/fault-proxy.js'

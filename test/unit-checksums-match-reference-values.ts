@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadHasher } from '../lib/checksum.js'
+import { loadHasher } from '../lib/checksum/checksum.js'
 import type { ChecksumAlgorithm } from '../lib/index.js'
 
 // The check values of each algorithm over "123456789", base64 as S3 carries them.

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { loadHasher } from '../lib/checksum.js'
-import { crcCombine, crcFromBase64, crcToBase64 } from '../lib/crc-combine.js'
-import { ObjectChecksummer } from '../lib/object-checksum.js'
+import { loadHasher } from '../lib/checksum/checksum.js'
+import { crcCombine, crcFromBase64, crcToBase64 } from '../lib/checksum/crc-combine.js'
+import { ObjectChecksummer } from '../lib/checksum/object-checksum.js'
 import { referenceDigest, referenceObjectChecksum } from './fixtures/reference-checksums.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
 

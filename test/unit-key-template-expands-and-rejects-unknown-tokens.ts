@@ -1,5 +1,5 @@
 import t from 'tap'
-import { KeyTemplate } from '../lib/key-template.js'
+import { KeyTemplate } from '../lib/rolling/key-template.js'
 
 const time = new Date(Date.UTC(2026, 0, 2, 3, 4, 5))
 

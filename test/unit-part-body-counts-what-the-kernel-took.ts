@@ -7,7 +7,7 @@ import { createServer as createHttpServer, request as httpRequest, type Incoming
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
 import type { AddressInfo, Server } from 'node:net'
 import t from 'tap'
-import { PartBody } from '../lib/part-body.js'
+import { PartBody } from '../lib/store/part-body.js'
 
 const MiB = 2 ** 20
 const tls = {

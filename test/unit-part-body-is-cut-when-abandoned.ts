@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { PartBody } from '../lib/part-body.js'
+import { PartBody } from '../lib/store/part-body.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
 
 const MiB = 2 ** 20

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CUT, type Cut, RecordCutter } from '../lib/record-cutter.js'
+import { CUT, type Cut, RecordCutter } from '../lib/rolling/record-cutter.js'
 
 /** A small deterministic generator, so that a failing case can be replayed from its seed. */
 function random(seed: number): () => number {

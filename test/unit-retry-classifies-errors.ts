@@ -1,6 +1,6 @@
 import t from 'tap'
 import { S3SinkError } from '../lib/index.js'
-import { backoffDelay, isRetryable, isThrottling, RetriesExhausted, withRetries } from '../lib/retry.js'
+import { backoffDelay, isRetryable, isThrottling, RetriesExhausted, withRetries } from '../lib/store/retry.js'
 
 const s3Error = (name: string, status: number) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { S3SinkError } from '../lib/index.js'
-import { scrub } from '../lib/scrub.js'
+import { scrub } from '../lib/store/scrub.js'
 
 t.test('an SDK error keeps name, message, codes, status and request ids; nothing else', async (t) => {
   const request = { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIA/…, Signature=abc' } }

@@ -5,7 +5,7 @@ import t from 'tap'
 
 register('./fixtures/without-native-crc.mjs', import.meta.url)
 
-const { loadHasher } = await import('../lib/checksum.js')
+const { loadHasher } = await import('../lib/checksum/checksum.js')
 const { wholeObjectChecksumCases, COMBINATIONS } = await import('./fixtures/whole-object-cases.js')
 const { referenceDigest } = await import('./fixtures/reference-checksums.js')
 const { pseudoRandomBytes } = await import('./fixtures/sources.js')

@@ -1,11 +1,11 @@
 // The request path: every request to the store goes through RequestPath.run — stall watchdog, retries, the
 // owner's AbortSignal, scrubbed errors — and fails for good as an S3SinkError named after the request.
 import type { S3Client } from '@aws-sdk/client-s3'
-import { describe, httpStatus, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
+import { describe, httpStatus, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
+import type { Operation } from '../core/types.js'
 import { type RequestPolicy, RetriesExhausted, withRetries } from './retry.js'
 import { scrub } from './scrub.js'
 import { refusal } from './store-limits.js'
-import type { Operation } from './types.js'
 
 /** What a request that fails for good fails with, unless its caller names another code. */
 const FAILURE_CODES: Record<Operation, S3SinkErrorCode> = {

@@ -1,4 +1,4 @@
-import type { HasherFactory, PartHasher } from './checksum.js'
+import type { HasherFactory, PartHasher } from '../checksum/checksum.js'
 
 /** A part cut from the stream: its bytes in blocks of the sink's pool, in order, and their checksum. */
 export interface Part {

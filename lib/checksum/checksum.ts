@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { crc32 as zlibCrc32 } from 'node:zlib'
-import type { ChecksumAlgorithm } from './types.js'
+import type { ChecksumAlgorithm } from '../core/types.js'
 
 /** A running checksum over one part, fed as its bytes arrive. */
 export interface PartHasher {

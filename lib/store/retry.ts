@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { errorCode, httpStatus } from './errors.js'
+import { errorCode, httpStatus } from '../core/errors.js'
 
 /** S3 error codes that mean "try again later"; the rest of the 4xx family cannot be fixed by retrying. */
 const RETRYABLE_S3_CODES = new Set([

@@ -1,8 +1,8 @@
 // Parts on the wire: a request the SDK built once, signed by the client's own signer and sent by its own
 // request handler for every part, the body one write per block.
 import type { S3Client } from '@aws-sdk/client-s3'
+import type { ChecksumAlgorithm } from '../core/types.js'
 import type { PartBody } from './part-body.js'
-import type { ChecksumAlgorithm } from './types.js'
 
 /** An HTTP request as the SDK's signer and request handler take it. */
 interface WireRequest {

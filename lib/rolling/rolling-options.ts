@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { ZlibOptions } from 'node:zlib'
-import { type KeyOption, KeyTemplate } from './key-template.js'
-import { MIB } from './limits.js'
+import { MIB } from '../core/limits.js'
 import {
   integer,
   invalidType,
@@ -11,7 +10,8 @@ import {
   type S3SinkOptions,
   type S3SinkParams,
   sizeName,
-} from './options.js'
+} from '../sink/options.js'
+import { type KeyOption, KeyTemplate } from './key-template.js'
 
 /** The options of an {@link S3RollingSink}. */
 export interface S3RollingSinkOptions

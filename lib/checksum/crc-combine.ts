@@ -1,6 +1,6 @@
 // CRC combination: the CRC of A+B from the CRC of A, the CRC of B and the length of B, without the bytes
 // (zlib's crc32_combine, generalised to the three reflected CRCs S3 knows).
-import type { ChecksumAlgorithm } from './types.js'
+import type { ChecksumAlgorithm } from '../core/types.js'
 
 /** The CRCs S3 can check over a whole multipart object. */
 export type CrcAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME'

@@ -1,14 +1,14 @@
 import { finished, pipeline, type Writable } from 'node:stream'
 import { createGzip } from 'node:zlib'
-import { ByteWritable } from './byte-writable.js'
-import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
-import { MAX_KEY_BYTES } from './options.js'
+import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
+import type { RetryInfo, RolledObject, RollingProgress, S3SinkResult } from '../core/types.js'
+import { ByteWritable } from '../sink/byte-writable.js'
+import { MAX_KEY_BYTES } from '../sink/options.js'
+import { S3Sink } from '../sink/sink.js'
+import type { WritableEvents } from '../sink/typed-events.js'
+import { UploadWindow } from '../sink/window.js'
 import { CUT, type Cut, RecordCutter } from './record-cutter.js'
 import { type ResolvedRollingOptions, resolveRollingOptions, type S3RollingSinkOptions } from './rolling-options.js'
-import { S3Sink } from './sink.js'
-import type { WritableEvents } from './typed-events.js'
-import type { RetryInfo, RolledObject, RollingProgress, S3SinkResult } from './types.js'
-import { UploadWindow } from './window.js'
 
 export type { S3RollingSinkOptions }
 

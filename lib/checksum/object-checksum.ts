@@ -1,8 +1,9 @@
 // The whole object's checksum, from its parts' checksums (no second pass over the bytes), and how it compares
 // with what the store reports.
+
+import type { ChecksumAlgorithm, ChecksumType, ObjectChecksum, StoredPart } from '../core/types.js'
 import type { HasherFactory } from './checksum.js'
 import { crcCombine, crcFromBase64, crcToBase64, isCrc } from './crc-combine.js'
-import type { ChecksumAlgorithm, ChecksumType, ObjectChecksum, StoredPart } from './types.js'
 
 type PartSum = Pick<StoredPart, 'size' | 'checksum'>
 

@@ -4,7 +4,7 @@
 // Complete is filled in by lib/head-object.ts; a part's checksum goes into Complete only when the store echoed
 // it, lib/sink.ts and lib/multipart-upload.ts.)
 import type { S3Client } from '@aws-sdk/client-s3'
-import { errorCode, httpStatus } from './errors.js'
+import { errorCode, httpStatus } from '../core/errors.js'
 
 /**
  * Features a request may ask for that some stores do not implement: a name users know, the input fields that ask

@@ -1,7 +1,7 @@
 import type { CreateMultipartUploadCommandInput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3'
-import { MAX_PART_SIZE, MIB, MIN_PART_SIZE, S3_MAX_PARTS } from './limits.js'
-import type { RequestPolicy } from './retry.js'
-import type { ChecksumAlgorithm, ChecksumType, ResumeState } from './types.js'
+import { MAX_PART_SIZE, MIB, MIN_PART_SIZE, S3_MAX_PARTS } from '../core/limits.js'
+import type { ChecksumAlgorithm, ChecksumType, ResumeState } from '../core/types.js'
+import type { RequestPolicy } from '../store/retry.js'
 
 export type { ChecksumAlgorithm }
 

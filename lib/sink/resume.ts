@@ -1,13 +1,13 @@
 // Resuming an upload: which parts the store still holds, where the new source starts, and the check of a source
 // replayed from byte 0.
 import { ListPartsCommand, type ListPartsCommandOutput, type S3Client } from '@aws-sdk/client-s3'
-import { checksumMember } from './checksum.js'
-import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
+import { checksumMember } from '../checksum/checksum.js'
+import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
+import type { ResumeState, StoredPart } from '../core/types.js'
+import { RequestPath } from '../store/request.js'
+import { unknownUpload } from '../store/store-limits.js'
 import { DEFAULT_REQUEST_POLICY, pickFields, REQUEST_FIELDS, type ResolvedOptions } from './options.js'
 import type { Part } from './part-buffer.js'
-import { RequestPath } from './request.js'
-import { unknownUpload } from './store-limits.js'
-import type { ResumeState, StoredPart } from './types.js'
 
 type ListedPart = { etag: string; size: number; checksum: string | undefined }
 type MakeError = (code: S3SinkErrorCode, message: string, context?: S3SinkErrorContext) => S3SinkError

@@ -10,14 +10,14 @@ import {
   type CreateMultipartUploadCommandOutput,
   ListPartsCommand,
 } from '@aws-sdk/client-s3'
-import { checksumMember } from './checksum.js'
-import { errorCode, httpStatus, S3SinkError } from './errors.js'
+import { checksumMember } from '../checksum/checksum.js'
+import { errorCode, httpStatus, S3SinkError } from '../core/errors.js'
+import type { StoredPart } from '../core/types.js'
+import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from '../sink/options.js'
 import { completeAnswer, headObject, type StoredAnswer } from './head-object.js'
-import { type ChecksumAlgorithm, pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
 import type { RequestPath } from './request.js'
 import { listUploads } from './stale-uploads.js'
 import { ignoredEncryption, unknownUpload } from './store-limits.js'
-import type { StoredPart } from './types.js'
 
 /** Fields of PutObject's input that CreateMultipartUpload has no place for; they go to Complete or nowhere. */
 const NOT_FOR_CREATE = ['IfMatch', 'IfNoneMatch', 'WriteOffsetBytes'] as const

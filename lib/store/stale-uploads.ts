@@ -6,8 +6,8 @@ import {
   type ListPartsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3'
-import { S3SinkError } from './errors.js'
-import { DEFAULT_REQUEST_POLICY } from './options.js'
+import { S3SinkError } from '../core/errors.js'
+import { DEFAULT_REQUEST_POLICY } from '../sink/options.js'
 import { RequestPath } from './request.js'
 import { unknownUpload } from './store-limits.js'
 

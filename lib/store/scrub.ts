@@ -1,5 +1,5 @@
 // Errors as they may leave the library: what users need, and no request, response, credential or key.
-import { S3SinkError } from './errors.js'
+import { S3SinkError } from '../core/errors.js'
 
 /**
  * Fields an error from the SDK or the network may keep once it leaves the request path. Everything else is

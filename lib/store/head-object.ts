@@ -1,10 +1,10 @@
 // HeadObject: what the store holds under the sink's key, through the request path.
 import { HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3'
-import { checksumMember } from './checksum.js'
-import { S3SinkError } from './errors.js'
-import { pickFields, REQUEST_FIELDS, type S3SinkParams } from './options.js'
+import { checksumMember } from '../checksum/checksum.js'
+import { S3SinkError } from '../core/errors.js'
+import type { ChecksumAlgorithm } from '../core/types.js'
+import { pickFields, REQUEST_FIELDS, type S3SinkParams } from '../sink/options.js'
 import type { RequestPath } from './request.js'
-import type { ChecksumAlgorithm } from './types.js'
 
 /** What HeadObject tells of the object: its ETag, size, version, and the checksum the store keeps for it. */
 export interface HeadInfo {

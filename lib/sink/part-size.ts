@@ -1,4 +1,4 @@
-import { MAX_PART_SIZE, MIB, S3_MAX_PARTS } from './limits.js'
+import { MAX_PART_SIZE, MIB, S3_MAX_PARTS } from '../core/limits.js'
 
 export interface PartSizeOptions {
   /** Size of the first parts, in bytes. */

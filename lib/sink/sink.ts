@@ -1,17 +1,25 @@
+import { checksumMember, loadHasher } from '../checksum/checksum.js'
+import { ObjectChecksummer } from '../checksum/object-checksum.js'
+import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
+import type {
+  ChecksumType,
+  PartInfo,
+  ProgressInfo,
+  ResumeState,
+  RetryInfo,
+  S3SinkResult,
+  StoredPart,
+} from '../core/types.js'
+import { completeAnswer } from '../store/head-object.js'
+import { type Completed, MultipartUpload } from '../store/multipart-upload.js'
+import { PartSender } from '../store/part-upload.js'
+import { RequestPath, type Sent } from '../store/request.js'
 import { ByteWritable } from './byte-writable.js'
-import { checksumMember, loadHasher } from './checksum.js'
-import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from './errors.js'
-import { completeAnswer } from './head-object.js'
-import { type Completed, MultipartUpload } from './multipart-upload.js'
-import { ObjectChecksummer } from './object-checksum.js'
 import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
 import { type Part, PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
-import { PartSender } from './part-upload.js'
-import { RequestPath, type Sent } from './request.js'
 import { type ReplayCheck, takeUp } from './resume.js'
 import type { WritableEvents } from './typed-events.js'
-import type { ChecksumType, PartInfo, ProgressInfo, ResumeState, RetryInfo, S3SinkResult, StoredPart } from './types.js'
 import { UploadWindow, type WindowMember } from './window.js'
 
 /** A part's answer, the attempts it took, when the first began, and the checksum the sink sent. */
