@@ -1,6 +1,7 @@
 import t from 'tap'
 import { loadHasher } from '../lib/checksum/checksum.js'
-import { BlockPool, blockSizeFor, MAX_BLOCK_SIZE, type Part, PartBuffer } from '../lib/sink/part-buffer.js'
+import type { Part } from '../lib/core/types.js'
+import { BlockPool, blockSizeFor, MAX_BLOCK_SIZE, PartBuffer } from '../lib/sink/part-buffer.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
 
 const MiB = 2 ** 20

@@ -7,3 +7,5 @@ export const MIN_PART_SIZE = 5 * MIB
 export const MAX_PART_SIZE = 5 * GIB
 /** Part numbers run from 1 to 10,000. */
 export const S3_MAX_PARTS = 10_000
+/** S3's longest key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024

@@ -164,3 +164,15 @@ export interface RollingProgress {
   /** Objects being filled or completed. */
   objectsInFlight: number
 }
+
+/** A part cut from the stream: its bytes in blocks of the sink's pool, in order, and their checksum. */
+export interface Part {
+  partNumber: number
+  /** The part's bytes: the filled part of each of its blocks. */
+  chunks: Buffer[]
+  size: number
+  /** Base64 checksum of the part's bytes, when the sink computes one. */
+  checksum: Promise<string> | undefined
+  /** Gives the part's blocks back to the pool, for the parts to come. Call once the part is stored or dropped. */
+  release(): void
+}

@@ -1,28 +1,19 @@
-import type { CreateMultipartUploadCommandInput, PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3'
-import { MAX_PART_SIZE, MIB, MIN_PART_SIZE, S3_MAX_PARTS } from '../core/limits.js'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { MAX_KEY_BYTES, MAX_PART_SIZE, MIB, MIN_PART_SIZE, S3_MAX_PARTS } from '../core/limits.js'
 import type { ChecksumAlgorithm, ChecksumType, ResumeState } from '../core/types.js'
-import type { RequestPolicy } from '../store/retry.js'
+import type { S3SinkParams } from '../store/params.js'
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_RETRY_BASE_DELAY,
+  DEFAULT_RETRY_MAX_DELAY,
+  DEFAULT_RETRY_TIMEOUT,
+  DEFAULT_STALL_TIMEOUT,
+  type RequestPolicy,
+} from '../store/retry.js'
 
-export type { ChecksumAlgorithm }
+export type { ChecksumAlgorithm, S3SinkParams }
 
 const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256']
-
-/**
- * What CreateMultipartUpload (or PutObject, for a stream shorter than one part) receives: the object's
- * Bucket, Key and headers, without a body. Checksum values and lengths are computed by the sink.
- */
-export type S3SinkParams = Omit<
-  PutObjectCommandInput,
-  | 'Body'
-  | 'ContentLength'
-  | 'ContentMD5'
-  | 'ChecksumCRC32'
-  | 'ChecksumCRC32C'
-  | 'ChecksumCRC64NVME'
-  | 'ChecksumSHA1'
-  | 'ChecksumSHA256'
-> &
-  Pick<CreateMultipartUploadCommandInput, 'ChecksumType'> & { Bucket: string; Key: string }
 
 export interface S3SinkOptions {
   /** The S3 client every request is sent with (`@aws-sdk/client-s3`). Required. */
@@ -132,24 +123,6 @@ export interface S3SinkOptions {
   highWaterMark?: number
 }
 
-/**
- * Fields of the object's params that every request about it must repeat, not only the one that creates it:
- * SSE-C keys, requester pays, the bucket-owner check.
- */
-export const REQUEST_FIELDS = [
-  'SSECustomerAlgorithm',
-  'SSECustomerKey',
-  'SSECustomerKeyMD5',
-  'RequestPayer',
-  'ExpectedBucketOwner',
-] as const
-
-/** The given fields of `params` that are set. */
-export function pickFields(params: S3SinkParams, fields: readonly string[]): Record<string, unknown> {
-  const all = params as Record<string, unknown>
-  return Object.fromEntries(fields.filter((f) => all[f] !== undefined).map((f) => [f, all[f]]))
-}
-
 /** Options after checking, with every default applied. */
 export interface ResolvedOptions {
   client: S3Client
@@ -177,23 +150,7 @@ export interface ResolvedOptions {
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
 export const DEFAULT_CONCURRENCY = 4
-export const DEFAULT_MAX_ATTEMPTS = 20
-export const DEFAULT_RETRY_TIMEOUT = 120_000
-export const DEFAULT_RETRY_BASE_DELAY = 200
-export const DEFAULT_RETRY_MAX_DELAY = 20_000
-export const DEFAULT_STALL_TIMEOUT = 60_000
 export const DEFAULT_MAX_BUFFERED_BYTES = 512 * MIB
-/** S3's longest key, in UTF-8 bytes. */
-export const MAX_KEY_BYTES = 1024
-
-/** The request policy of the helpers that take no options (stale-upload listing and cleanup, resumeOffset). */
-export const DEFAULT_REQUEST_POLICY: RequestPolicy = {
-  maxAttempts: DEFAULT_MAX_ATTEMPTS,
-  retryTimeout: DEFAULT_RETRY_TIMEOUT,
-  baseDelay: DEFAULT_RETRY_BASE_DELAY,
-  maxDelay: DEFAULT_RETRY_MAX_DELAY,
-  stallTimeout: DEFAULT_STALL_TIMEOUT,
-}
 
 /** The request policy of resolved options. */
 export function requestPolicy(o: ResolvedOptions): RequestPolicy {

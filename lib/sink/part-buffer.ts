@@ -1,16 +1,5 @@
 import type { HasherFactory, PartHasher } from '../checksum/checksum.js'
-
-/** A part cut from the stream: its bytes in blocks of the sink's pool, in order, and their checksum. */
-export interface Part {
-  partNumber: number
-  /** The part's bytes: the filled part of each of its blocks. */
-  chunks: Buffer[]
-  size: number
-  /** Base64 checksum of the part's bytes, when the sink computes one. */
-  checksum: Promise<string> | undefined
-  /** Gives the part's blocks back to the pool, for the parts to come. Call once the part is stored or dropped. */
-  release(): void
-}
+import type { Part } from '../core/types.js'
 
 /** Largest block: parts larger than this span several blocks. */
 export const MAX_BLOCK_SIZE = 16 * 2 ** 20

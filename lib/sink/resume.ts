@@ -3,11 +3,12 @@
 import { ListPartsCommand, type ListPartsCommandOutput, type S3Client } from '@aws-sdk/client-s3'
 import { checksumMember } from '../checksum/checksum.js'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
-import type { ResumeState, StoredPart } from '../core/types.js'
+import type { Part, ResumeState, StoredPart } from '../core/types.js'
+import { pickFields, REQUEST_FIELDS } from '../store/params.js'
 import { RequestPath } from '../store/request.js'
+import { DEFAULT_REQUEST_POLICY } from '../store/retry.js'
 import { unknownUpload } from '../store/store-limits.js'
-import { DEFAULT_REQUEST_POLICY, pickFields, REQUEST_FIELDS, type ResolvedOptions } from './options.js'
-import type { Part } from './part-buffer.js'
+import type { ResolvedOptions } from './options.js'
 
 type ListedPart = { etag: string; size: number; checksum: string | undefined }
 type MakeError = (code: S3SinkErrorCode, message: string, context?: S3SinkErrorContext) => S3SinkError

@@ -3,6 +3,7 @@ import { ObjectChecksummer } from '../checksum/object-checksum.js'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
 import type {
   ChecksumType,
+  Part,
   PartInfo,
   ProgressInfo,
   ResumeState,
@@ -16,7 +17,7 @@ import { PartSender } from '../store/part-upload.js'
 import { RequestPath, type Sent } from '../store/request.js'
 import { ByteWritable } from './byte-writable.js'
 import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
-import { type Part, PartBuffer } from './part-buffer.js'
+import { PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { type ReplayCheck, takeUp } from './resume.js'
 import type { WritableEvents } from './typed-events.js'

@@ -3,7 +3,7 @@ import { HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client
 import { checksumMember } from '../checksum/checksum.js'
 import { S3SinkError } from '../core/errors.js'
 import type { ChecksumAlgorithm } from '../core/types.js'
-import { pickFields, REQUEST_FIELDS, type S3SinkParams } from '../sink/options.js'
+import { pickFields, REQUEST_FIELDS, type S3SinkParams } from './params.js'
 import type { RequestPath } from './request.js'
 
 /** What HeadObject tells of the object: its ETag, size, version, and the checksum the store keeps for it. */

@@ -147,3 +147,18 @@ export async function withRetries<T>(
     }
   }
 }
+
+export const DEFAULT_MAX_ATTEMPTS = 20
+export const DEFAULT_RETRY_TIMEOUT = 120_000
+export const DEFAULT_RETRY_BASE_DELAY = 200
+export const DEFAULT_RETRY_MAX_DELAY = 20_000
+export const DEFAULT_STALL_TIMEOUT = 60_000
+
+/** The request policy of the helpers that take no options (stale-upload listing and cleanup, resumeOffset). */
+export const DEFAULT_REQUEST_POLICY: RequestPolicy = {
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  retryTimeout: DEFAULT_RETRY_TIMEOUT,
+  baseDelay: DEFAULT_RETRY_BASE_DELAY,
+  maxDelay: DEFAULT_RETRY_MAX_DELAY,
+  stallTimeout: DEFAULT_STALL_TIMEOUT,
+}

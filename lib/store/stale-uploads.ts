@@ -7,8 +7,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { S3SinkError } from '../core/errors.js'
-import { DEFAULT_REQUEST_POLICY } from '../sink/options.js'
 import { RequestPath } from './request.js'
+import { DEFAULT_REQUEST_POLICY } from './retry.js'
 import { unknownUpload } from './store-limits.js'
 
 /** An incomplete multipart upload: neither completed nor aborted, its parts billed until someone aborts it. */
