@@ -3,16 +3,29 @@
 // `100 Continue` and before a new connection is served, and a bandwidth cap per connection (bodies are read no
 // faster than the cap).
 //
-// Run as its own process: `node --import tsx bench/null-server.ts [--latency MS] [--bandwidth BYTES_PER_S]`;
+// With `--tls`, it speaks HTTPS with the self-signed loopback certificate of test/fixtures/tls (clients trust it
+// through NODE_EXTRA_CA_CERTS), since real S3 is TLS and encrypting every byte is part of what a client pays.
+//
+// Run as its own process: `node --import tsx bench/null-server.ts [--latency MS] [--bandwidth BYTES_PER_S] [--tls]`;
 // it prints `{"endpoint": ...}` once listening. GET /__stats answers the request and connection counts since the last call.
 import { createHash, randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { readFileSync } from 'node:fs'
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 
+/** The loopback certificate (CN localhost, SAN 127.0.0.1 and localhost) the tests use too. */
+const TLS_CERT = new URL('../test/fixtures/tls/localhost.crt', import.meta.url)
+const TLS_KEY = new URL('../test/fixtures/tls/localhost.key', import.meta.url)
+
 const { values } = parseArgs({
-  options: { latency: { type: 'string', default: '0' }, bandwidth: { type: 'string', default: '0' } },
+  options: {
+    latency: { type: 'string', default: '0' },
+    bandwidth: { type: 'string', default: '0' },
+    tls: { type: 'boolean', default: false },
+  },
 })
 const latency = Number(values.latency)
 const bandwidth = Number(values.bandwidth)
@@ -46,7 +59,7 @@ function xml(res: ServerResponse, body: string): void {
   res.end(body)
 }
 
-const server = createServer(async (req, res) => {
+const handler = async (req: IncomingMessage, res: ServerResponse) => {
   const url = new URL(req.url ?? '/', 'http://null')
   if (url.pathname === '/__stats') {
     res.end(JSON.stringify({ requests, bytes, connections }))
@@ -95,7 +108,10 @@ const server = createServer(async (req, res) => {
   }
   res.writeHead(200, { 'content-length': 0 })
   res.end()
-})
+}
+const server = values.tls
+  ? createHttpsServer({ cert: readFileSync(TLS_CERT), key: readFileSync(TLS_KEY) }, handler)
+  : createHttpServer(handler)
 if (latency > 0) {
   // On a modelled link, `Expect: 100-continue` costs a round trip before the body goes, and so does a new
   // connection (its TCP handshake; TLS, which this endpoint does not speak, would add one or two more).
@@ -105,7 +121,7 @@ if (latency > 0) {
       server.emit('request', req, res)
     }, latency)
   })
-  server.on('connection', (socket: Socket) => {
+  server.on(values.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.pause()
     setTimeout(() => socket.resume(), latency)
   })
@@ -113,5 +129,5 @@ if (latency > 0) {
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo
-  process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${port}` })}\n`)
+  process.stdout.write(`${JSON.stringify({ endpoint: `${values.tls ? 'https' : 'http'}://127.0.0.1:${port}` })}\n`)
 })

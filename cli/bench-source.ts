@@ -19,29 +19,39 @@ const CHUNKS = Array.from({ length: 64 }, (_, i) => {
 })
 
 /**
- * `bytes` bytes in 64 KiB chunks, as fs.createReadStream gives them. With `fresh`, every chunk is new memory,
- * written once (as a file read writes it), so that what a sink keeps shows in its RSS: for memory runs.
+ * `bytes` bytes in chunks of `chunkSize` (64 KiB, as fs.createReadStream gives them; at most 64 KiB). A smaller
+ * chunk is a slice of one of the 64 KiB chunks, as a parser or a decompressor hands out slices of its buffers.
+ * With `fresh`, every chunk is new memory, written once (as a file read writes it), so that what a sink keeps
+ * shows in its RSS: for memory runs.
  */
-export function benchSource(bytes: number, { fresh = false } = {}): Readable {
+export function benchSource(bytes: number, { fresh = false, chunkSize = CHUNK } = {}): Readable {
+  const size = Math.min(chunkSize, CHUNK)
   let left = bytes
   let next = 0
+  let offset = 0
   return new Readable({
-    highWaterMark: CHUNK,
+    highWaterMark: size,
     read() {
       if (left <= 0) {
         this.push(null)
         return
       }
-      const chunk = CHUNKS[next++ % CHUNKS.length] as Buffer
-      const n = Math.min(CHUNK, left)
+      const chunk = CHUNKS[next % CHUNKS.length] as Buffer
+      const n = Math.min(size, left, CHUNK - offset)
+      const start = offset
+      offset += n
+      if (offset === CHUNK) {
+        offset = 0
+        next++
+      }
       left -= n
       if (fresh) {
         const copy = Buffer.allocUnsafe(n)
-        chunk.copy(copy, 0, 0, n)
+        chunk.copy(copy, 0, start, start + n)
         this.push(copy)
         return
       }
-      this.push(n === CHUNK ? chunk : chunk.subarray(0, n))
+      this.push(n === CHUNK ? chunk : chunk.subarray(start, start + n))
     },
   })
 }
