@@ -15,6 +15,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { crc32 } from 'node:zlib'
 
 /** The loopback certificate (CN localhost, SAN 127.0.0.1 and localhost) the tests use too. */
 const TLS_CERT = new URL('../test/fixtures/tls/localhost.crt', import.meta.url)
@@ -35,12 +36,16 @@ let bytes = 0
 let connections = 0
 const counted = new WeakSet<object>()
 
-/** Reads and discards the body, no faster than `bandwidth` bytes per second when one is set. */
-function drain(req: IncomingMessage): Promise<number> {
+/**
+ * Reads and discards the body, no faster than `bandwidth` bytes per second when one is set; `keep` collects it
+ * (the small XML body of a Complete).
+ */
+function drain(req: IncomingMessage, keep?: Buffer[]): Promise<number> {
   return new Promise((resolve, reject) => {
     let received = 0
     const started = Date.now()
     req.on('data', (chunk: Buffer) => {
+      keep?.push(chunk)
       received += chunk.length
       if (bandwidth <= 0) return
       const wait = started + (received / bandwidth) * 1000 - Date.now()
@@ -74,7 +79,9 @@ const handler = async (req: IncomingMessage, res: ServerResponse) => {
     counted.add(req.socket)
     connections++
   }
-  const received = await drain(req)
+  const completing = req.method === 'POST' && url.searchParams.has('uploadId')
+  const body: Buffer[] | undefined = completing ? [] : undefined
+  const received = await drain(req, body)
   bytes += received
   if (latency > 0) await sleep(latency)
   const [, bucket = '', ...rest] = url.pathname.split('/')
@@ -90,11 +97,12 @@ const handler = async (req: IncomingMessage, res: ServerResponse) => {
         `<UploadId>${randomUUID()}</UploadId></InitiateMultipartUploadResult>`,
     )
   }
-  if (req.method === 'POST' && q.has('uploadId')) {
+  if (completing) {
     return xml(
       res,
       `<CompleteMultipartUploadResult><Location>http://null/${bucket}/${key}</Location><Bucket>${bucket}</Bucket>` +
-        `<Key>${key}</Key><ETag>&quot;${randomUUID().replaceAll('-', '')}-1&quot;</ETag></CompleteMultipartUploadResult>`,
+        `<Key>${key}</Key><ETag>&quot;${randomUUID().replaceAll('-', '')}-1&quot;</ETag>` +
+        `${compositeCrc32(Buffer.concat(body ?? []).toString())}</CompleteMultipartUploadResult>`,
     )
   }
   if (req.method === 'PUT') {
@@ -109,6 +117,19 @@ const handler = async (req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(200, { 'content-length': 0 })
   res.end()
 }
+/**
+ * As S3 answers a Complete whose parts carry CRC32 checksums: the object's composite CRC32 (the CRC32 of the
+ * parts' checksums in order, then `-<parts>`), so that a client has no reason to ask for it with a HeadObject.
+ */
+function compositeCrc32(completeXml: string): string {
+  const values = [...completeXml.matchAll(/<ChecksumCRC32>([^<]*)<\/ChecksumCRC32>/g)].map((m) => m[1] as string)
+  if (values.length === 0) return ''
+  const crc = crc32(Buffer.concat(values.map((v) => Buffer.from(v, 'base64'))))
+  const value = Buffer.alloc(4)
+  value.writeUInt32BE(crc >>> 0)
+  return `<ChecksumCRC32>${value.toString('base64')}-${values.length}</ChecksumCRC32><ChecksumType>COMPOSITE</ChecksumType>`
+}
+
 const server = values.tls
   ? createHttpsServer({ cert: readFileSync(TLS_CERT), key: readFileSync(TLS_KEY) }, handler)
   : createHttpServer(handler)

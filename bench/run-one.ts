@@ -53,7 +53,12 @@ const cpu = process.cpuUsage()
 const started = performance.now()
 const extra = c.objects
   ? await uploadObjects(c.objects, c.key)
-  : await impl.upload(client, target, c, benchSource(c.bytes, { fresh: c.fresh ?? false, chunkSize }))
+  : await impl.upload(
+      client,
+      target,
+      c,
+      benchSource(c.bytes, { fresh: c.fresh ?? false, chunkSize, slab: c.slab ?? 0 }),
+    )
 const seconds = (performance.now() - started) / 1000
 const used = process.cpuUsage(cpu)
 if (profile) writeFileSync(process.env.BENCH_CPU_PROFILE as string, JSON.stringify(await profile()))

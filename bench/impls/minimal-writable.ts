@@ -13,7 +13,11 @@ import type { Impl } from './types.js'
 
 export const impl: Impl = minimalUploader({ crc32: false })
 
-export function minimalUploader({ crc32: withCrc }: { crc32: boolean }): Impl {
+/**
+ * `copy: false` is the zero-copy variant (./minimal-writable-held.ts): the written Buffers are held, not copied,
+ * and a part goes out as their list in one corked write.
+ */
+export function minimalUploader({ crc32: withCrc, copy = true }: { crc32: boolean; copy?: boolean }): Impl {
   return {
     async upload(client, target, c, source) {
       const wire = putter(target, c.concurrency)
@@ -24,24 +28,27 @@ export function minimalUploader({ crc32: withCrc }: { crc32: boolean }): Impl {
       let uploadId: string | undefined
       let inFlight = 0
       let failure: Error | undefined
-      let held: ((err?: Error | null) => void) | undefined
+      let heldCallback: ((err?: Error | null) => void) | undefined
       let idle: (() => void) | undefined
       let part = free.pop() as Buffer
+      let held: Buffer[] = []
       let filled = 0
       let crc = 0
       let partNumber = 0
 
       const release = () => {
-        const callback = held
-        held = undefined
+        const callback = heldCallback
+        heldCallback = undefined
         callback?.(failure)
       }
       const send = (buffer: Buffer, length: number, checksum: number) => {
         const number = ++partNumber
         inFlight++
         const header = withCrc ? crcHeader(checksum) : undefined
+        const body = copy ? buffer.subarray(0, length) : held
+        held = []
         wire
-          .put(path, { partNumber: String(number), uploadId: uploadId as string }, buffer.subarray(0, length), header)
+          .put(path, { partNumber: String(number), uploadId: uploadId as string }, body, header)
           .then(
             (etag) => {
               etags[number - 1] = etag
@@ -65,8 +72,14 @@ export function minimalUploader({ crc32: withCrc }: { crc32: boolean }): Impl {
           let offset = 0
           while (offset < chunk.length) {
             const n = Math.min(chunk.length - offset, c.partSize - filled)
-            chunk.copy(part, filled, offset, offset + n)
-            if (withCrc) crc = crc32(part.subarray(filled, filled + n), crc)
+            if (copy) {
+              chunk.copy(part, filled, offset, offset + n)
+              if (withCrc) crc = crc32(part.subarray(filled, filled + n), crc)
+            } else {
+              const piece = offset === 0 && n === chunk.length ? chunk : chunk.subarray(offset, offset + n)
+              held.push(piece)
+              if (withCrc) crc = crc32(piece, crc)
+            }
             filled += n
             offset += n
             if (filled === c.partSize) {
@@ -77,7 +90,7 @@ export function minimalUploader({ crc32: withCrc }: { crc32: boolean }): Impl {
             }
           }
           if (failure) callback(failure)
-          else if (inFlight >= c.concurrency) held = callback
+          else if (inFlight >= c.concurrency) heldCallback = callback
           else callback()
         },
         construct(callback) {
