@@ -11,6 +11,7 @@
 //
 //   npm run bench [-- --bytes 1GiB --runs 3 --sizes 5,8,16 --chunks 64,16 --concurrency 1,4,8
 //                     --endpoints null,tls,small,wan,store,memory,rolling --objects 2000]
+//   (also zero-copy-shared, zero-copy-fresh, zero-copy-slices: the copy against holding the written Buffers)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -487,6 +488,34 @@ try {
         [UNCHECKED, 'raw-http'],
         ['s3-sink', 'lib-storage'],
       ]
+    } else if (name.startsWith('zero-copy-')) {
+      // The copy into reused part buffers against holding the written Buffers and sending a part as their list,
+      // both in their least form (the minimal uploader with CRC32), for three sources: the same 64 KiB chunks
+      // again and again (nothing to allocate), fresh 64 KiB chunks (a file), and 16 KiB slices of fresh 1 MiB
+      // buffers (a socket, a parser), where a slice kept keeps its whole buffer.
+      const server = await startNullServer([])
+      servers.push(server.proc)
+      target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+      const source = name.slice('zero-copy-'.length)
+      const of: Record<string, Partial<BenchCase>> = {
+        shared: {},
+        fresh: { fresh: true },
+        slices: { fresh: true, chunkSize: 16 * 1024, slab: MIB },
+      }
+      const variant = of[source]
+      if (!variant) throw new Error(`unknown source ${source}: use zero-copy-shared, zero-copy-fresh, zero-copy-slices`)
+      title = `zero copy: ${endpointBytes / MIB} MiB of ${
+        source === 'shared'
+          ? 'the same 64 KiB chunks'
+          : source === 'fresh'
+            ? 'fresh 64 KiB chunks'
+            : '16 KiB slices of fresh 1 MiB buffers'
+      }, null endpoint`
+      cases = ['minimal-writable-held', 'minimal-writable-crc32'].map((impl) => ({
+        impl,
+        c: { bytes: endpointBytes, ...REFERENCE, key: '', ...variant },
+      }))
+      pairs = [['minimal-writable-held', 'minimal-writable-crc32']]
     } else if (name === 'rolling') {
       // The same bytes through one S3Sink and through S3RollingSink (objects of 64 MiB, cut after '\n' or
       // anywhere): what the record scan and one upload per object cost.
@@ -504,7 +533,9 @@ try {
         ['rolling-anywhere', 's3-sink'],
       ]
     } else {
-      throw new Error(`unknown endpoint ${name}: use null, tls, small, wan, store, memory, rolling`)
+      throw new Error(
+        `unknown endpoint ${name}: use null, tls, small, wan, store, memory, rolling, zero-copy-{shared,fresh,slices}`,
+      )
     }
     // One round of the memory run: peak RSS barely varies, and 4 GiB per upload is long.
     const results = await measure(name, target, cases, counts, name === 'memory' ? 1 : runs)

@@ -236,11 +236,18 @@ interface HttpAnswer {
   body: NodeJS.ReadableStream
 }
 
-async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<string> {
-  if (!stream) return ''
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+/**
+ * The answer's body as text, read with plain listeners: the async iterator of a Readable costs an end-of-stream
+ * watcher and a promise per chunk, for a body that is empty but for error answers.
+ */
+function readAll(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+  if (!stream) return Promise.resolve('')
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.once('end', () => resolve(chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8')))
+    stream.once('error', reject)
+  })
 }
 
 /** Skew beyond which the store's clock is taken for the signer's (as the SDK does). */
