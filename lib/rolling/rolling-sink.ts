@@ -4,9 +4,10 @@ import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../c
 import { MAX_KEY_BYTES } from '../core/limits.js'
 import type { RetryInfo, RolledObject, RollingProgress, S3SinkResult } from '../core/types.js'
 import { ByteWritable } from '../sink/byte-writable.js'
+import type { S3SinkOptions } from '../sink/options.js'
 import { S3Sink } from '../sink/sink.js'
 import type { WritableEvents } from '../sink/typed-events.js'
-import { UploadWindow } from '../sink/window.js'
+import { SHARED_WINDOW, type SharedWindowOption, UploadWindow } from '../sink/window.js'
 import { CUT, type Cut, RecordCutter } from './record-cutter.js'
 import { type ResolvedRollingOptions, resolveRollingOptions, type S3RollingSinkOptions } from './rolling-options.js'
 
@@ -221,7 +222,12 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       return undefined
     }
     const { objectOptions, gzip, maxObjectAge } = this.#options
-    const sink = new S3Sink({ ...objectOptions, params: { ...objectOptions.params, Key: key } }, this.#window)
+    const sinkOptions: S3SinkOptions & SharedWindowOption = {
+      ...objectOptions,
+      params: { ...objectOptions.params, Key: key },
+      [SHARED_WINDOW]: this.#window,
+    }
+    const sink = new S3Sink(sinkOptions)
     let input: Writable = sink
     if (gzip) {
       const zip = createGzip(gzip)

@@ -21,7 +21,7 @@ import { PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { type ReplayCheck, takeUp } from './resume.js'
 import type { WritableEvents } from './typed-events.js'
-import { UploadWindow, type WindowMember } from './window.js'
+import { SHARED_WINDOW, type SharedWindowOption, UploadWindow, type WindowMember } from './window.js'
 
 /** A part's answer, the attempts it took, when the first began, and the checksum the sink sent. */
 type Outcome = Sent<{ ETag?: string | undefined }> & { checksum?: string | undefined }
@@ -92,17 +92,15 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   /** `end()` was called and `_final` is storing the object: a destroy now must not pass for success. */
   #completing = false
 
-  /**
-   * @param window The window to share with other sinks (an `S3RollingSink`'s objects); by default the sink has
-   *   one of its own, of `concurrency` and `maxBufferedBytes`.
-   * @internal the second parameter is not part of the public API
-   */
-  constructor(options: S3SinkOptions, window?: UploadWindow) {
+  constructor(options: S3SinkOptions) {
     const resolved = resolveOptions(options)
     super({ highWaterMark: resolved.highWaterMark, decodeStrings: true })
     this.#options = resolved
     this.#schedule = partSizeSchedule(resolved)
-    this.#window = window ?? new UploadWindow(resolved.concurrency, resolved.maxBufferedBytes)
+    // The sinks of one S3RollingSink share its window; any other sink has one of its own.
+    this.#window =
+      (options as SharedWindowOption)[SHARED_WINDOW] ??
+      new UploadWindow(resolved.concurrency, resolved.maxBufferedBytes)
     this.#member = {
       bufferedBytes: () => this.#bufferedBytes(),
       requestsInFlight: () => this.#inFlight + (this.#putting ? 1 : 0),
