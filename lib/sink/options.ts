@@ -15,6 +15,10 @@ export type { ChecksumAlgorithm, S3SinkParams }
 
 const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256']
 
+/**
+ * The options of an {@link S3Sink}: `client` and `params` are required, every other option has a default. Bad
+ * options throw from the constructor.
+ */
 export interface S3SinkOptions {
   /** The S3 client every request is sent with (`@aws-sdk/client-s3`). Required. */
   client: S3Client
@@ -118,7 +122,7 @@ export interface S3SinkOptions {
   sourceOffset?: number
   /**
    * The Writable's own buffer, in bytes, in front of the part buffer.
-   * @default 16 KiB (Node's default)
+   * @default Node's default for a Writable: 16 KiB on Node 20, 64 KiB from Node 22 on
    */
   highWaterMark?: number
 }
