@@ -19,8 +19,10 @@ const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_U
 /** Runs `command` and uploads its stdout to `Key`; rejects, leaving nothing stored, if the command fails. */
 async function dumpToS3(command, args, Key) {
   const dump = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-  // Listen at once: the command may exit before its output has been read. once() rejects if it cannot start.
+  // Listen at once: the command may exit before its output has been read. once() rejects if it cannot start;
+  // that is reported where `exited` is awaited, below.
   const exited = once(dump, 'exit')
+  exited.catch(() => {})
   const sink = new S3Sink({
     client,
     params: { Bucket, Key, ContentType: 'application/sql' },
