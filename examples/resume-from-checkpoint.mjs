@@ -42,7 +42,7 @@ if (process.argv[2] === 'first-attempt') {
   keepCheckpoints(sink, checkpointFile)
   sink.on('checkpoint', (state) => {
     // This listener comes after the one that saved the checkpoint.
-    console.log(`first attempt: ${state.parts.length} parts stored, checkpoint saved`)
+    console.log(`first attempt: part ${state.parts.length} stored, checkpoint saved`)
     if (state.parts.length === 2) process.kill(process.pid, 'SIGKILL')
   })
   await pipeline(createReadStream(file), sink)
