@@ -20,7 +20,8 @@ const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_U
 const prefix = 'examples/http-server-upload/'
 
 const server = createServer((req, res) => {
-  const name = decodeURIComponent(new URL(req.url, 'http://localhost').pathname.slice(1))
+  // Only plain names: the key is built from the client's input.
+  const name = new URL(req.url, 'http://localhost').pathname.slice(1)
   if (req.method !== 'PUT' || !/^[\w.-]{1,200}$/.test(name)) {
     res.writeHead(400).end('PUT /<name> with the body to store\n')
     return
