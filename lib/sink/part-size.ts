@@ -22,7 +22,7 @@ export interface PartSizeOptions {
  *   a whole MiB, and stops at 5 GiB.
  *
  * With `partSize` 8 MiB and 10,000 parts: uniform 8 MiB parts up to 7.8 GiB, then 16 MiB, 32 MiB… in tiers of
- * 450 parts; 128 MiB parts at 100 GiB, 2 GiB at 1 TiB, 5 GiB at 5 TiB, and 27.8 TiB at most.
+ * 450 parts; 128 MiB parts at 100 GiB, 2 GiB at 1 TiB, 5 GiB at 5 TiB, and 27.7 TiB at most.
  */
 export interface PartSizeSchedule {
   /** Size of part `partNumber` (1-based). Parts past `maxParts` have the size of the last one. */
