@@ -28,7 +28,7 @@ function prose(text) {
   for (const [i, line] of text.split('\n').entries()) {
     const open = /^\s*(```+|~~~+)/.exec(line)
     if (fence) {
-      if (open && open[1].startsWith(fence)) fence = undefined
+      if (open?.[1].startsWith(fence)) fence = undefined
     } else if (open) {
       fence = open[1]
     } else {
@@ -46,7 +46,7 @@ function anchorsOf(text) {
   for (const line of text.split('\n')) {
     const open = /^\s*(```+|~~~+)/.exec(line)
     if (fence) {
-      if (open && open[1].startsWith(fence)) fence = undefined
+      if (open?.[1].startsWith(fence)) fence = undefined
       continue
     }
     if (open) {
