@@ -27,10 +27,12 @@ t.test('the reference names every command, its usage and every option with its d
 })
 
 t.test('a page whose reference drifted is told apart', async (t) => {
-  const drifted = page.replace(
-    '| `--concurrency N` | parts uploaded at once, 1..10000 | 4 |',
-    '| `--concurrency N` | parts | 2 |',
-  )
+  // An option's row with another default, as a hand edit of the page (or of help.ts) would leave it.
+  const row = renderCliReference()
+    .split('\n')
+    .find((line) => line.startsWith('| `--'))
+  if (!row) throw new Error('the reference has no option rows')
+  const drifted = page.replace(row, row.replace(/\| [^|]+ \|$/, '| another default |'))
   t.not(drifted, page, 'the page has the row to change')
   t.not(withReference(drifted), drifted)
   t.throws(() => withReference('no markers'), /no <!-- cli-reference:start/)
