@@ -14,7 +14,7 @@ export interface RollValues {
 }
 
 /** The per-object options the upload command also takes (part size, concurrency, checksum, headers). */
-export type ObjectOptions = Omit<S3RollingSinkOptions, 'client' | 'params' | 'key'> & {
+export type ObjectOptions = Omit<S3RollingSinkOptions, 'client' | 'params' | 'key' | 'resume'> & {
   params?: Partial<S3RollingSinkOptions['params']>
 }
 
