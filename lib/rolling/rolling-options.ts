@@ -227,8 +227,10 @@ function checkRollingState(value: unknown): RollingResumeState {
     if (!fits) {
       throw invalidValue(
         `resume.objects[${i}]`,
-        'objects in index order, each starting where the one before ends (only the last without an end)',
-        o,
+        'objects in index order below nextIndex, each starting where the one before ends (only the last ' +
+          `without an end): index ${String(o?.index)}, offset ${String(o?.offset)}, end ${String(o?.end)} after ` +
+          `input offset ${offset}`,
+        '',
       )
     }
     index = o.index

@@ -389,7 +389,8 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       offset,
       time,
       bytes: 0,
-      end: undefined,
+      // A replayed object the state had cut ends there again: its state says so from the start.
+      end: replaying?.end,
       sink,
       upload: how?.upload,
       minBytes: how?.upload ? how.upload.bytesUploaded : 0,
