@@ -12,10 +12,10 @@ import type {
   S3SinkResult,
 } from '../core/types.js'
 import { ByteWritable } from '../sink/byte-writable.js'
-import { requestPolicy } from '../sink/options.js'
+import { requestPolicy, type S3SinkOptions } from '../sink/options.js'
 import { S3Sink } from '../sink/sink.js'
 import type { WritableEvents } from '../sink/typed-events.js'
-import { UploadWindow } from '../sink/window.js'
+import { SHARED_WINDOW, type SharedWindowOption, UploadWindow } from '../sink/window.js'
 import { RequestPath } from '../store/request.js'
 import { CUT, type Cut, RecordCutter } from './record-cutter.js'
 import { type ResolvedRollingOptions, resolveRollingOptions, type S3RollingSinkOptions } from './rolling-options.js'
@@ -34,7 +34,12 @@ export interface S3RollingSinkEvents extends WritableEvents {
    */
   checkpoint: [state: RollingResumeState]
   /** An attempt at a request about object `key` failed and another follows. */
-  retry: [info: RetryInfo & { key: string }]
+  retry: [
+    info: RetryInfo & {
+      /** The key of the object the request was about. */
+      key: string
+    },
+  ]
   /** An `S3SinkError` (with `objectIndex` and `objects` when an object failed), or the source's error. */
   error: [err: S3SinkError | Error]
 }
@@ -70,6 +75,24 @@ interface LiveObject {
  * own `S3Sink` (parts go out while it fills; a small object is one PutObject) while the next one fills; all of
  * them share one window of requests and memory, and writes wait for it. `'object'` tells, in index order,
  * which input bytes are stored (`offset`, `bytes`); `'finish'` comes once every object is stored.
+ *
+ * @example A log stream as one gzipped object a minute (or per 64 MiB), committing the position stored
+ * ```ts
+ * import { pipeline } from 'node:stream/promises'
+ * import { S3Client } from '@aws-sdk/client-s3'
+ * import { S3RollingSink } from 's3-sink'
+ *
+ * const sink = new S3RollingSink({
+ *   client: new S3Client({}),
+ *   params: { Bucket: 'my-logs', ContentType: 'application/x-ndjson' },
+ *   key: 'app/%Y/%m/%d/%H%M%S-{id}-{index}.ndjson.gz',
+ *   maxObjectAge: 60_000,
+ *   gzip: true,
+ * })
+ * sink.on('object', ({ offset, bytes }) => commitPosition(offset + bytes)) // every byte before it is stored
+ * process.on('SIGHUP', () => sink.rotate()) // a new object now
+ * await pipeline(source, sink) // once the source ends, what is buffered is stored, then 'finish'
+ * ```
  */
 export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   /** The objects stored so far, in index order. */
@@ -114,6 +137,16 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   /** Cancels the requests of `_construct` when the sink is destroyed. */
   readonly #construction = new AbortController()
 
+  /**
+   * Checks the options; nothing is sent before the first object's first part is full (or `end()`).
+   * @param options The client, the bucket and headers, the key template, when objects end, and the options of
+   *   each object's `S3Sink` (see {@link S3RollingSinkOptions}).
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`) when an option has the wrong type or a
+   *   wrong value: a missing `client`, `params.Bucket` or `key`, a `params.Key`, a key template with an unknown
+   *   token (`%y`, `{idx}`), an `S3Sink` option a rolling sink does not take (`sourceOffset`, …).
+   * @throws RangeError (`ERR_OUT_OF_RANGE`) when a number is out of its range (`maxObjectBytes` below 1,
+   *   `maxObjectAge` outside 1 ms..24.8 days, or the per-object options' limits, as for `S3Sink`).
+   */
   constructor(options: S3RollingSinkOptions) {
     const resolved = resolveRollingOptions(options)
     super({ highWaterMark: resolved.resolved.highWaterMark, decodeStrings: true })
@@ -146,6 +179,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     return this.#options.id
   }
 
+  /** Where the sink stands now: bytes written and stored, bytes held in memory, objects stored and in flight. */
   get progress(): RollingProgress {
     const buffered = this.#bufferedBytes()
     return {
@@ -177,6 +211,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     return object.stored
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _construct(callback: (err?: Error | null) => void): void {
     const { resume, objectOptions, resolved } = this.#options
     if (!resume || resume.objects.length === 0) {
@@ -193,6 +228,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     )
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.#bytesWritten += chunk.length
     // Sampled as each write arrives, when the objects hold the most they will hold before taking it.
@@ -221,6 +257,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     return out
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _final(callback: (err?: Error | null) => void): void {
     if (this.#routed < this.#replayEnd) {
       const err = this.#error(
@@ -241,6 +278,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     })
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     this.#failure ??= err ?? new Error('destroyed')
     this.#construction.abort()
@@ -356,10 +394,13 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       })
     } else {
       const resume = how?.upload
-      const created = new S3Sink(
-        { ...objectOptions, params: { ...objectOptions.params, Key: key }, ...(resume ? { resume } : {}) },
-        this.#window,
-      )
+      const sinkOptions: S3SinkOptions & SharedWindowOption = {
+        ...objectOptions,
+        params: { ...objectOptions.params, Key: key },
+        ...(resume ? { resume } : {}),
+        [SHARED_WINDOW]: this.#window,
+      }
+      const created = new S3Sink(sinkOptions)
       sink = created
       input = created
       if (gzip) {
