@@ -205,15 +205,19 @@ export interface Part {
  * and hands the state to a new sink as `resume`.
  */
 export interface RollingResumeState {
+  /** The state's format: 1. */
   version: 1
   /** The sink's id, as `{id}` expands: the resumed sink takes it on. */
   id: string
+  /** The bucket the objects go to: `params.Bucket` must be the same. */
   bucket: string
   /** The key template, or `null` when keys came from a function (not checked on resume). */
   key: string | null
   /** The delimiter's bytes in base64, or `null` for none. */
   delimiter: string | null
+  /** The sink's `maxObjectBytes`: the resumed sink must have the same, or its cuts would fall elsewhere. */
   maxObjectBytes: number
+  /** Whether objects are stored gzipped: the resumed sink must do the same. */
   gzip: boolean
   /** The index the next object started takes. */
   nextIndex: number
@@ -228,6 +232,7 @@ export interface RollingResumeState {
 
 /** An object of a {@link RollingResumeState}: begun, and not yet told as stored. */
 export interface RollingObjectState {
+  /** Its number in the sink, as `{index}` expands. */
   index: number
   /** Its key, with the time fields expanded: the resumed object keeps it. */
   key: string
@@ -243,5 +248,12 @@ export interface RollingObjectState {
   /** Its multipart upload's state, once the upload has a stored part; absent for an object of one PutObject. */
   upload?: ResumeState
   /** Set once it is stored while an earlier object is not yet: a replay skips its bytes. */
-  stored?: { etag: string; storedBytes: number; VersionId?: string }
+  stored?: {
+    /** The stored object's ETag. */
+    etag: string
+    /** Bytes the store holds. */
+    storedBytes: number
+    /** The stored object's version, in a versioned bucket. */
+    VersionId?: string
+  }
 }
