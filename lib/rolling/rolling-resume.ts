@@ -7,6 +7,7 @@ import type { ResumeState, RollingObjectState, RollingResumeState } from '../cor
 import { listStoredParts } from '../sink/resume.js'
 import { headObject } from '../store/head-object.js'
 import { MultipartUpload, multipartETag } from '../store/multipart-upload.js'
+import { pickFields, REQUEST_FIELDS, type S3SinkParams } from '../store/params.js'
 import type { RequestPath } from '../store/request.js'
 import { listUploads } from '../store/stale-uploads.js'
 
@@ -16,26 +17,34 @@ export interface Replayed {
   stored?: NonNullable<RollingObjectState['stored']>
 }
 
-/** Decides, with the store, how each object of `state` is taken up; aborts the uploads no state names. */
-export async function takeUpObjects(path: RequestPath, state: RollingResumeState): Promise<Map<number, Replayed>> {
+/**
+ * Decides, with the store, how each object of `state` is taken up; aborts the uploads no state names. `params` are
+ * the objects' (without Key): what every request repeats (SSE-C keys, the expected owner) goes with these too.
+ */
+export async function takeUpObjects(
+  path: RequestPath,
+  state: RollingResumeState,
+  params: Omit<S3SinkParams, 'Key'>,
+): Promise<Map<number, Replayed>> {
   const replayed = new Map<number, Replayed>()
   for (const object of state.objects) {
     if (object.stored) {
       replayed.set(object.index, { stored: object.stored })
       continue
     }
-    const how = await takeUpObject(path, state.bucket, object)
-    await abortOthers(path, state.bucket, object.key, how.upload?.uploadId)
+    const objectParams = { ...params, Key: object.key } as S3SinkParams
+    const how = await takeUpObject(path, objectParams, object)
+    await abortOthers(path, objectParams, how.upload?.uploadId)
     replayed.set(object.index, how)
   }
   return replayed
 }
 
-async function takeUpObject(path: RequestPath, Bucket: string, object: RollingObjectState): Promise<Replayed> {
+async function takeUpObject(path: RequestPath, params: S3SinkParams, object: RollingObjectState): Promise<Replayed> {
   const upload = object.upload
   if (!upload?.uploadId) return {}
   try {
-    await listStoredParts(path, upload)
+    await listStoredParts(path, upload, pickFields(params, REQUEST_FIELDS))
     return { upload }
   } catch (err) {
     if (!(err instanceof S3SinkError && err.code === 'ERR_S3_SINK_UPLOAD_NOT_FOUND')) throw err
@@ -44,7 +53,7 @@ async function takeUpObject(path: RequestPath, Bucket: string, object: RollingOb
   if (object.end === undefined) return {}
   const expected = multipartETag(upload.parts.map((p) => p.etag))
   const size = upload.parts.reduce((sum, p) => sum + p.size, 0)
-  const head = await headObject(path, { Bucket, Key: object.key }, false)
+  const head = await headObject(path, params, false)
   if (!head || expected === undefined || unquote(head.ETag) !== expected || head.ContentLength !== size) return {}
   return {
     stored: {
@@ -59,11 +68,12 @@ async function takeUpObject(path: RequestPath, Bucket: string, object: RollingOb
  * Aborts the incomplete uploads of `Key` other than `keep`: a Create sent before the crash whose upload id was
  * never saved. Keys come from the sink's template and index, so these are its own.
  */
-async function abortOthers(path: RequestPath, Bucket: string, Key: string, keep: string | undefined): Promise<void> {
+async function abortOthers(path: RequestPath, params: S3SinkParams, keep: string | undefined): Promise<void> {
+  const { Bucket, Key } = params
   const uploads = await listUploads(path, { Bucket, Prefix: Key })
   for (const upload of uploads) {
     if (upload.Key !== Key || upload.UploadId === keep) continue
-    await new MultipartUpload(path, { Bucket, Key }, false, upload.UploadId).abort(path)
+    await new MultipartUpload(path, params, false, upload.UploadId).abort(path)
   }
 }
 

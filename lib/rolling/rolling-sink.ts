@@ -219,7 +219,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       return
     }
     const path = new RequestPath(objectOptions.client, requestPolicy(resolved), this.#construction.signal)
-    takeUpObjects(path, resume).then(
+    takeUpObjects(path, resume, objectOptions.params).then(
       (replayed) => {
         this.#replayed = replayed
         callback()
