@@ -30,6 +30,9 @@ import type { RolledObject, S3SinkResult } from './types.js'
  *   the object was not started, nothing was overwritten.
  * - `ERR_S3_SINK_KEY_INVALID`: an `S3RollingSink`'s key function threw, or gave something other than a
  *   non-empty string of at most 1,024 UTF-8 bytes.
+ * - `ERR_S3_SINK_RESUME_MISMATCH`: an `S3RollingSink`'s `resume` state does not fit its options (another bucket,
+ *   key template, delimiter, `maxObjectBytes`, gzip or id): thrown by the constructor; the message names the
+ *   field, the state's value and the option's.
  *
  * An `S3RollingSink` fails with the code of the object that failed, with `objectIndex` and `objects` (what
  * was stored) added.
@@ -53,6 +56,7 @@ export type S3SinkErrorCode =
   | 'ERR_S3_SINK_RESUME_FAILED'
   | 'ERR_S3_SINK_KEY_REPEATED'
   | 'ERR_S3_SINK_KEY_INVALID'
+  | 'ERR_S3_SINK_RESUME_MISMATCH'
   | 'ERR_S3_SINK_NOT_SUPPORTED'
 
 /** What was known when an {@link S3SinkError} happened. Never credentials or SSE-C keys. */
