@@ -108,8 +108,9 @@ export class S3SinkError extends Error {
   readonly objectIndex?: number
   readonly objects?: readonly RolledObject[]
   /**
-   * Set when the sink failed and then could not abort its multipart upload either: the upload (named by
-   * `uploadId`) is left in the store and should be aborted by other means.
+   * Set when the sink failed and then could not abort its multipart upload either, within `cleanupTimeout`: the
+   * upload (named by `uploadId`) may be left in the store with its parts, and should be aborted by other means
+   * (`abortIncompleteUploads`).
    */
   abortError?: unknown
   /** See {@link S3SinkErrorContext.cleanupMs}; set on the error the sink fails with once its clean-up has ended. */
