@@ -65,22 +65,14 @@ const both =
   }
 
 // Final errors, each while every AbortMultipartUpload is answered 500: the failure is reported once the
-// deadline has run out, not after the abort's retry budget and the second abort's.
+// deadline has run out, not after the abort's retry budget and the second abort's. Every final error (404
+// NoSuchBucket, a refused signature, …) starts the clean-up the same way: one while parts are in flight, one
+// while completing.
 const FINAL: [string, string, FaultRule][] = [
   [
     'part 3 answered 403 AccessDenied',
     'ERR_S3_SINK_PART_FAILED',
     onPart3({ kind: 'error', status: 403, code: 'AccessDenied' }),
-  ],
-  [
-    'part 3 answered 404 NoSuchBucket',
-    'ERR_S3_SINK_PART_FAILED',
-    onPart3({ kind: 'error', status: 404, code: 'NoSuchBucket' }),
-  ],
-  [
-    'part 3 answered 403 SignatureDoesNotMatch',
-    'ERR_S3_SINK_PART_FAILED',
-    onPart3({ kind: 'error', status: 403, code: 'SignatureDoesNotMatch' }),
   ],
   [
     'Complete answered 400 BadDigest',
