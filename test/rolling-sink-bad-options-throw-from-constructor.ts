@@ -75,6 +75,13 @@ const cases: [string, unknown, typeof TypeError | typeof RangeError, string, Reg
     'ERR_OUT_OF_RANGE',
     /^partSize must be between 5 MiB/,
   ],
+  [
+    "the objects' cleanupTimeout out of range",
+    { ...base, cleanupTimeout: -1 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^cleanupTimeout must be between 0 and 2147483647, got -1$/,
+  ],
 ]
 
 for (const [what, options, type, code, message] of cases) {

@@ -73,7 +73,9 @@ async function abortOthers(path: RequestPath, params: S3SinkParams, keep: string
   const uploads = await listUploads(path, { Bucket, Prefix: Key })
   for (const upload of uploads) {
     if (upload.Key !== Key || upload.UploadId === keep) continue
-    await new MultipartUpload(path, params, false, upload.UploadId).abort(path)
+    await new MultipartUpload(path, params, { checksum: false, cleanupTimeout: 0, uploadId: upload.UploadId }).abort(
+      path,
+    )
   }
 }
 

@@ -282,6 +282,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       callback(null)
       return
     }
+    // The moment the upload is known to have failed: the clean-up's deadline starts now.
+    const failedAt = Date.now()
     this.#failure ??= err ?? new Error('destroyed')
     this.#detachSignal()
     const putting = this.#putting
@@ -291,11 +293,15 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     // Parts not yet sent will not be: their blocks go back to the pool (parts in flight give theirs as they settle).
     this.#buffer?.dispose()
     this.#releaseHeld(err)
+    const report = (reported: Error | null) => {
+      if (reported instanceof S3SinkError) reported.cleanupMs = Date.now() - failedAt
+      callback(reported)
+    }
     this.#cleanUp(err)
       .finally(() => this.#window.leave(this.#member))
       .then(
-        (stored) => callback(err ?? this.#destroyedWhileCompleting(stored, putting)),
-        (cleanupErr: unknown) => callback(cleanupErr as Error),
+        (stored) => report(err ?? this.#destroyedWhileCompleting(stored, putting)),
+        (cleanupErr: unknown) => report(cleanupErr as Error),
       )
   }
 
@@ -410,7 +416,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   }
 
   #multipartUpload(): MultipartUpload {
-    this.#upload ??= new MultipartUpload(this.#path, this.#options.params, this.#options.checksum)
+    const { params, checksum, cleanupTimeout } = this.#options
+    this.#upload ??= new MultipartUpload(this.#path, params, { checksum, cleanupTimeout })
     return this.#upload
   }
 
@@ -610,9 +617,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
 
   /** Takes up the upload of `resume`, if given; returns the number of the first part this sink's source fills. */
   async #takeUp(): Promise<number> {
-    const { resume, params, checksum } = this.#options
+    const { resume, params, checksum, cleanupTimeout } = this.#options
     if (!resume) return 1
-    this.#upload = new MultipartUpload(this.#path, params, checksum, resume.uploadId)
+    this.#upload = new MultipartUpload(this.#path, params, { checksum, cleanupTimeout, uploadId: resume.uploadId })
     const { kept, firstPartNumber, replay } = await takeUp(this.#path, this.#options, (code, message, context) =>
       this.#error(code, message, context),
     )
