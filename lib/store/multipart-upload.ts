@@ -27,6 +27,27 @@ const FOR_COMPLETE = ['IfMatch', 'IfNoneMatch', 'ChecksumType', ...REQUEST_FIELD
 const FOR_ABORT = ['RequestPayer', 'ExpectedBucketOwner'] as const
 /** Stores give `Initiated` to the second: the slack of a comparison between it and our clock. */
 const SECOND = 1000
+/**
+ * How long after a Create attempt ended without an answer the store may still make its upload: the request may
+ * have reached the store, which goes on with it whether or not anyone waits for the answer (S3 documents no
+ * bound; a local Swift made the upload about a second after the client had cut the request off). Orphans are
+ * looked for again once this has passed.
+ */
+const LATE_CREATE = 2 * SECOND
+/**
+ * How long the clean-up waits for the answer of a Create in flight before it cuts it off (within its deadline and
+ * the stall watchdog's): a store that is up answers within milliseconds, and a failed sink must not wait on one
+ * that hangs. An answer that does not come in time is treated as lost: the upload is looked for by list.
+ */
+const CREATE_GRACE = SECOND
+
+/** A Create attempt that failed without a 4xx answer: its upload, if the store made one, was initiated in it. */
+interface LostCreate {
+  /** When the attempt began (local ms). */
+  start: number
+  /** When the store can no longer be making its upload: the attempt's end after a 5xx answer, later without one. */
+  settled: number
+}
 
 /** What CompleteMultipartUpload (or the HeadObject that stands in for its lost answer) tells of the object. */
 export interface Completed extends StoredAnswer {
@@ -50,7 +71,8 @@ export interface UploadOptions {
  * CreateMultipartUpload is sent when the first part is ready (a stream shorter than one part never creates one).
  * Each attempt whose answer was lost may have created an upload all the same (S3 makes a new one per request),
  * so the time of each such attempt is kept, and once the upload id is known — or the upload is given up —
- * the uploads of this exact key initiated within those times are found and aborted; never another's.
+ * the uploads of this exact key initiated within those times are found and aborted; never another's. A failure
+ * of the sink gives a Create in flight a moment to answer: the upload its answer names is aborted by id.
  *
  * Once the upload is known to have failed, its clean-up — aborts, the checks after lost answers, the sweep of
  * orphans — has one deadline, `cleanupTimeout` from that moment, shared by every request it sends: the failure is
@@ -63,10 +85,12 @@ export class MultipartUpload {
   readonly #cleanupTimeout: number
   readonly #created: Promise<string>
   #uploadId: string | undefined
-  /** Local times [start, end] of Create attempts that failed without a 4xx answer: the store may have acted. */
-  readonly #lostCreates: [number, number][] = []
+  /** Create attempts that failed without a 4xx answer, not yet swept for the upload each may have made. */
+  readonly #lostCreates: LostCreate[] = []
   /** Local times of the Create attempt that answered. */
   #answeredCreate: [number, number] | undefined
+  /** Cuts off a Create in flight: the sink's abort does not (see #create), the clean-up's deadline does. */
+  readonly #createCutOff = new AbortController()
 
   /** Creates a multipart upload, or takes up `options.uploadId` (when resuming). */
   constructor(path: RequestPath, params: S3SinkParams, options: UploadOptions) {
@@ -94,24 +118,44 @@ export class MultipartUpload {
     const input: Record<string, unknown> = { ...this.#params }
     for (const field of NOT_FOR_CREATE) delete input[field]
     if (this.#checksum !== false) input.ChecksumAlgorithm = this.#checksum
-    const { value } = await this.#path.run(
-      'CreateMultipartUpload',
-      async ({ signal }) => {
-        const start = Date.now()
-        try {
-          const output = await this.#path.sendOnce<CreateMultipartUploadCommandOutput>(
-            new CreateMultipartUploadCommand(input as never),
-            signal,
-          )
-          this.#answeredCreate = [start, Date.now()]
-          return output
-        } catch (err) {
-          if (answerLost(err)) this.#lostCreates.push([start, Date.now()])
-          throw err
-        }
-      },
-      { input: () => input },
-    )
+    const failed = this.#path.signal
+    let grace: NodeJS.Timeout | undefined
+    const onFailure = () => {
+      grace = setTimeout(() => this.#createCutOff.abort(failed.reason), CREATE_GRACE)
+    }
+    failed.addEventListener('abort', onFailure, { once: true })
+    const { value } = await this.#path
+      .run(
+        'CreateMultipartUpload',
+        async ({ signal }) => {
+          const start = Date.now()
+          try {
+            const output = await this.#path.sendOnce<CreateMultipartUploadCommandOutput>(
+              new CreateMultipartUploadCommand(input as never),
+              signal,
+            )
+            this.#answeredCreate = [start, Date.now()]
+            return output
+          } catch (err) {
+            if (answerLost(err)) {
+              const end = Date.now()
+              // A store that answered (5xx) is done with the request; after no answer it may still be at it.
+              this.#lostCreates.push({ start, settled: httpStatus(err) === undefined ? end + LATE_CREATE : end })
+            }
+            throw err
+          }
+        },
+        // Cut off in flight, a Create may still make its upload, after any listing could show it: S3 goes on with
+        // a request whose connection broke (and so did a local Swift, about a second later). So a failure of the
+        // sink does not cut it off at once: its answer is awaited for CREATE_GRACE (within the stall watchdog and
+        // the clean-up's deadline), and the upload it names is aborted by id. Only an answer lost for good is
+        // looked for by list, again once the store can no longer be acting on it (LATE_CREATE).
+        { input: () => input, cutOff: this.#createCutOff.signal },
+      )
+      .finally(() => {
+        failed.removeEventListener('abort', onFailure)
+        clearTimeout(grace)
+      })
     if (!value.UploadId) {
       throw new S3SinkError('ERR_S3_SINK_CREATE_FAILED', 'CreateMultipartUpload answered without an UploadId', {
         bucket: this.#params.Bucket,
@@ -132,8 +176,12 @@ export class MultipartUpload {
         uploadId: value.UploadId,
       })
     }
-    // Not fatal: the upload goes on; an orphan the sweep could not reach shows in `listIncompleteUploads`.
-    if (this.#lostCreates.length > 0) await this.#sweepOrphans(this.#path).catch(() => {})
+    // Not fatal: the upload goes on; an orphan the sweep could not reach shows in `listIncompleteUploads`. Swept
+    // now, and once more at completion (or abort) for a lost attempt the store may still be acting on: the parts
+    // need not wait for that.
+    if (this.#lostCreates.length > 0 && !this.#path.signal.aborted) {
+      await this.#sweepOrphans(this.#path, false).catch(() => {})
+    }
     return value.UploadId
   }
 
@@ -141,8 +189,26 @@ export class MultipartUpload {
    * Aborts the uploads of this key that a Create attempt whose answer was lost may have made. Their `Initiated`
    * is the store's clock; the upload that did answer maps it onto ours: it was initiated between that attempt's
    * start and end. Without it (no Create answered), our clock is taken as the store's, within two seconds.
+   *
+   * An attempt the store may still be acting on ({@link LATE_CREATE}) is looked for again once it has surely
+   * settled — after a wait (`wait`), or at a later sweep: it is forgotten only by a listing made after that.
    */
-  async #sweepOrphans(path: RequestPath): Promise<void> {
+  async #sweepOrphans(path: RequestPath, wait = true): Promise<void> {
+    for (;;) {
+      const windows = [...this.#lostCreates]
+      const settled = Math.max(...windows.map((w) => w.settled))
+      const final = Date.now() >= settled
+      await this.#sweepOnce(path, windows)
+      if (final) {
+        this.#lostCreates.splice(0, windows.length)
+        return
+      }
+      if (!wait) return
+      await path.pause(settled - Date.now())
+    }
+  }
+
+  async #sweepOnce(path: RequestPath, windows: readonly LostCreate[]): Promise<void> {
     const { Bucket, Key } = this.#params
     const uploads = (await listUploads(path, { Bucket, Prefix: Key })).filter((u) => u.Key === Key)
     const own = uploads.find((u) => u.UploadId === this.#uploadId)?.Initiated?.getTime()
@@ -154,11 +220,10 @@ export class MultipartUpload {
       low = own - end - SECOND
       high = own - start + SECOND
     }
-    const windows = this.#lostCreates.splice(0)
     for (const upload of uploads) {
       const initiated = upload.Initiated?.getTime()
       if (upload.UploadId === this.#uploadId || !upload.UploadId || initiated === undefined) continue
-      if (!windows.some(([start, end]) => initiated >= start + low && initiated <= end + high)) continue
+      if (!windows.some(({ start, settled }) => initiated >= start + low && initiated <= settled + high)) continue
       await this.#abortUpload(path, upload.UploadId)
     }
   }
@@ -172,6 +237,7 @@ export class MultipartUpload {
    */
   async complete(parts: readonly StoredPart[], objectChecksum?: string): Promise<Completed> {
     const uploadId = await this.#created
+    if (this.#lostCreates.length > 0) await this.#sweepOrphans(this.#path).catch(() => {})
     const member = this.#checksum === false ? undefined : checksumMember(this.#checksum)
     const completed: CompletedPart[] = parts.map((p) => ({
       PartNumber: p.partNumber,
@@ -259,6 +325,8 @@ export class MultipartUpload {
   ): Promise<Completed | undefined> {
     const deadline = this.#deadline()
     const path = this.#path.forCleanUp(deadline)
+    const cutOff = () => this.#createCutOff.abort(deadline?.reason)
+    deadline?.signal.addEventListener('abort', cutOff, { once: true })
     try {
       const first = this.abort(path).catch((e: unknown) => e as Error)
       await idle
@@ -273,6 +341,7 @@ export class MultipartUpload {
       if (outcome !== 'gone' || !completedParts) return undefined
       return await this.stored(completedParts(), path).catch(() => undefined)
     } finally {
+      deadline?.signal.removeEventListener('abort', cutOff)
       deadline?.end()
     }
   }
@@ -306,7 +375,10 @@ export class MultipartUpload {
       if (this.#lostCreates.length > 0) await this.#sweepOrphans(path)
       return 'never-created'
     }
-    return this.#abortUpload(path, uploadId)
+    const outcome = await this.#abortUpload(path, uploadId)
+    // Lost attempts before the one that answered, not yet swept for good (the sink failed meanwhile).
+    if (this.#lostCreates.length > 0) await this.#sweepOrphans(path)
+    return outcome
   }
 
   async #abortUpload(path: RequestPath, UploadId: string): Promise<AbortOutcome> {

@@ -1,5 +1,6 @@
 // The request path: every request to the store goes through RequestPath.run — stall watchdog, retries, the
 // owner's AbortSignal, scrubbed errors — and fails for good as an S3SinkError named after the request.
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { describe, httpStatus, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
 import type { Operation } from '../core/types.js'
@@ -55,6 +56,12 @@ export interface RunOptions {
   context?: S3SinkErrorContext
   /** The fields the request sent (an SDK command's input): a refusal names the features they ask for. */
   input?: () => object | undefined
+  /**
+   * Cancels the attempt in flight in place of the owner's signal, whose abort then only keeps another attempt
+   * from starting: the attempt in flight runs on to its answer, its stall, or this signal. For a request whose
+   * answer must not be lost, because the store may act on it all the same (CreateMultipartUpload).
+   */
+  cutOff?: AbortSignal
 }
 
 /** A command of `@aws-sdk/client-s3`, as far as the request path touches it. */
@@ -131,7 +138,8 @@ export class RequestPath {
         this.policy,
         this.signal,
         async (n) => {
-          const watchdog = new StallWatchdog(this.policy.stallTimeout, operation, partNumber, this.signal, deadline)
+          const owner = options.cutOff ?? this.signal
+          const watchdog = new StallWatchdog(this.policy.stallTimeout, operation, partNumber, owner, deadline)
           try {
             const value = await attempt({
               signal: watchdog.signal,
@@ -203,6 +211,17 @@ export class RequestPath {
       return `the upload's requests had been failing for retryTimeout (${retryTimeout} ms), none succeeding`
     }
     return `no time was left for another attempt within retryTimeout (${retryTimeout} ms)`
+  }
+
+  /**
+   * Waits `ms`, unless this path's signal aborts first (rejects with its reason) or the wait would end past the
+   * path's deadline (rejects at once with the deadline's reason: what follows the wait could not be sent).
+   */
+  async pause(ms: number): Promise<void> {
+    const deadline = this.#deadline
+    if (deadline && Date.now() + ms >= deadline.at) throw deadline.reason
+    // An abort during the wait rejects with Node's AbortError; report the signal's own reason instead.
+    await sleep(ms, undefined, { signal: this.signal }).catch(() => this.signal.throwIfAborted())
   }
 
   /** Sends an SDK command (a fresh one per attempt) under the policy, with the SDK's own retries off. */
