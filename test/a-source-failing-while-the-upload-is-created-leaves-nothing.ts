@@ -67,10 +67,12 @@ for (const c of CASES) {
       const closed = new Promise<void>((resolve) => sink.once('close', resolve))
       const boom = new Error('the source broke') as Error & { abortError?: unknown }
       const data = pseudoRandomBytes(6 * MiB, 7)
+      let failedAt = 0
       async function* source() {
         for (let at = 0; at < data.length; at += MiB) yield data.subarray(at, at + MiB)
         // The first part is full: the Create is on its way. Fail once the proxy has it.
         while (!proxy.seen.some((r) => r.operation === 'CreateMultipartUpload')) await sleep(10)
+        failedAt = Date.now()
         throw boom
       }
 
@@ -84,8 +86,9 @@ for (const c of CASES) {
       if (c.answered) t.ok(sink.uploadId, "the Create's answer was awaited: the sink knows the upload")
       t.equal(boom.abortError, undefined, 'the clean-up did not fail')
       t.same(await incompleteUploads(direct, Bucket, Key), [], 'no incomplete upload is left for the key')
-      // The proxy's held answers and late requests have all ended by now: a late upload would show.
-      await sleep(1500)
+      // Once the held request has reached the store (and a second more), an upload made late would show.
+      const late = c.fault.kind === 'hold' || c.fault.kind === 'delay' ? c.fault.ms : 0
+      await sleep(Math.max(0, failedAt + late + 1000 - Date.now()))
       t.same(await incompleteUploads(direct, Bucket, Key), [], 'nor one made late')
     },
   )
