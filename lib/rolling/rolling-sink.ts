@@ -7,6 +7,7 @@ import { ByteWritable } from '../sink/byte-writable.js'
 import { S3Sink } from '../sink/sink.js'
 import type { WritableEvents } from '../sink/typed-events.js'
 import { UploadWindow } from '../sink/window.js'
+import { activeContext, type TelemetryContext } from '../store/telemetry.js'
 import { CUT, type Cut, RecordCutter } from './record-cutter.js'
 import { type ResolvedRollingOptions, resolveRollingOptions, type S3RollingSinkOptions } from './rolling-options.js'
 
@@ -74,6 +75,8 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   /** The first failure; the sink fails once the objects before it have settled. */
   #failure: Error | undefined
   #onSignalAbort: (() => void) | undefined
+  /** The caller's OpenTelemetry context when the sink was made: the parent of every object's upload span. */
+  readonly #telemetryParent: TelemetryContext | undefined = activeContext()
 
   constructor(options: S3RollingSinkOptions) {
     const resolved = resolveRollingOptions(options)
@@ -221,7 +224,11 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       return undefined
     }
     const { objectOptions, gzip, maxObjectAge } = this.#options
-    const sink = new S3Sink({ ...objectOptions, params: { ...objectOptions.params, Key: key } }, this.#window)
+    const sink = new S3Sink(
+      { ...objectOptions, params: { ...objectOptions.params, Key: key } },
+      this.#window,
+      this.#telemetryParent,
+    )
     let input: Writable = sink
     if (gzip) {
       const zip = createGzip(gzip)

@@ -15,6 +15,7 @@ import { completeAnswer } from '../store/head-object.js'
 import { type Completed, MultipartUpload } from '../store/multipart-upload.js'
 import { PartSender } from '../store/part-upload.js'
 import { RequestPath, type Sent } from '../store/request.js'
+import { type UploadSummary, UploadTelemetry } from '../store/telemetry.js'
 import { ByteWritable } from './byte-writable.js'
 import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
 import { PartBuffer } from './part-buffer.js'
@@ -58,6 +59,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   readonly #abort = new AbortController()
   /** Every request of the sink goes this way: watchdog, retries, this sink's signal, scrubbed errors. */
   readonly #path: RequestPath
+  /** The upload's span and metrics; undefined unless an OpenTelemetry provider is registered. */
+  readonly #telemetry: UploadTelemetry | undefined
   /** Sends the parts' bytes. */
   readonly #sender: PartSender
   /** The requests and memory this sink's parts may take: its own, or one shared with other sinks. */
@@ -95,9 +98,11 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   /**
    * @param window The window to share with other sinks (an `S3RollingSink`'s objects); by default the sink has
    *   one of its own, of `concurrency` and `maxBufferedBytes`.
-   * @internal the second parameter is not part of the public API
+   * @param parent The OpenTelemetry context the upload's span goes under (an `S3RollingSink`'s, taken when it was
+   *   made); by default the caller's active context.
+   * @internal the second and third parameters are not part of the public API
    */
-  constructor(options: S3SinkOptions, window?: UploadWindow) {
+  constructor(options: S3SinkOptions, window?: UploadWindow, parent?: object) {
     const resolved = resolveOptions(options)
     super({ highWaterMark: resolved.highWaterMark, decodeStrings: true })
     this.#options = resolved
@@ -109,12 +114,14 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       pump: () => this.#pump(),
     }
     this.#window.join(this.#member)
+    this.#telemetry = UploadTelemetry.start(resolved.params.Bucket, resolved.params.Key, parent)
     this.#path = new RequestPath(
       resolved.client,
       requestPolicy(resolved),
       this.#abort.signal,
       (failed) => this.emit('retry', failed satisfies RetryInfo),
       () => this.#context(),
+      this.#telemetry,
     )
     this.#sender = new PartSender({
       path: this.#path,
@@ -154,7 +161,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   override _construct(callback: (err?: Error | null) => void): void {
     const { checksum } = this.#options
     const ready = checksum === false ? Promise.resolve(undefined) : loadHasher(checksum)
-    Promise.all([ready, this.#takeUp()]).then(
+    // The first request (a resumed upload's ListParts) waits for the upload's span.
+    const takenUp = this.#telemetry ? this.#telemetry.ready().then(() => this.#takeUp()) : this.#takeUp()
+    Promise.all([ready, takenUp]).then(
       ([hasher, firstPartNumber]) => {
         this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber)
         if (hasher && checksum !== false) this.#objectChecksum = new ObjectChecksummer(checksum, hasher)
@@ -209,7 +218,10 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
 
   override _final(callback: (err?: Error | null) => void): void {
     this.#finish().then(
-      () => callback(),
+      () => {
+        this.#telemetry?.end(null, this.#summary())
+        callback()
+      },
       (err: unknown) => callback(err as Error),
     )
   }
@@ -226,9 +238,13 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     this.#cleanUp(err)
       .finally(() => this.#window.leave(this.#member))
       .then(
-        (stored) => callback(err ?? this.#destroyedWhileCompleting(stored, putting)),
-        (cleanupErr: unknown) => callback(cleanupErr as Error),
+        (stored) => err ?? this.#destroyedWhileCompleting(stored, putting),
+        (cleanupErr: unknown) => cleanupErr as Error,
       )
+      .then((final) => {
+        this.#telemetry?.end(final, this.#summary())
+        callback(final)
+      })
   }
 
   /**
@@ -563,6 +579,17 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       ...(this.#options.checksumType ? { checksumType: this.#options.checksumType } : {}),
       parts: this.#sortedParts(),
       bytesUploaded: this.#bytesUploaded,
+    }
+  }
+
+  /** How the upload ended, for its span. */
+  #summary(): UploadSummary {
+    return {
+      result: this.result,
+      uploadId: this.#upload?.uploadId,
+      bytesWritten: this.#bytesWritten,
+      bytesUploaded: this.#bytesUploaded,
+      parts: this.#completedParts.length,
     }
   }
 

@@ -6,6 +6,7 @@ import type { Operation } from '../core/types.js'
 import { type RequestPolicy, RetriesExhausted, withRetries } from './retry.js'
 import { scrub } from './scrub.js'
 import { refusal } from './store-limits.js'
+import type { RequestTelemetry, UploadTelemetry } from './telemetry.js'
 
 /** What a request that fails for good fails with, unless its caller names another code. */
 const FAILURE_CODES: Record<Operation, S3SinkErrorCode> = {
@@ -54,6 +55,8 @@ export interface RunOptions {
   context?: S3SinkErrorContext
   /** The fields the request sent (an SDK command's input): a refusal names the features they ask for. */
   input?: () => object | undefined
+  /** The size of the request's body, for its span. */
+  bytes?: number
 }
 
 /** A command of `@aws-sdk/client-s3`, as far as the request path touches it. */
@@ -74,6 +77,8 @@ export class RequestPath {
   readonly signal: AbortSignal
   readonly #onRetry: ((failed: FailedAttempt) => void) | undefined
   readonly #context: () => S3SinkErrorContext
+  /** The upload's spans and metrics, when the application registered an OpenTelemetry provider. */
+  readonly #telemetry: UploadTelemetry | undefined
 
   constructor(
     client: S3Client,
@@ -81,17 +86,19 @@ export class RequestPath {
     signal: AbortSignal,
     onRetry?: (failed: FailedAttempt) => void,
     context: () => S3SinkErrorContext = () => ({}),
+    telemetry?: UploadTelemetry,
   ) {
     this.client = client
     this.policy = policy
     this.signal = signal
     this.#onRetry = onRetry
     this.#context = context
+    this.#telemetry = telemetry
   }
 
   /** The same path, cancelled by `signal` instead: clean-up goes on after the owner's signal has fired. */
   withSignal(signal: AbortSignal): RequestPath {
-    return new RequestPath(this.client, this.policy, signal, this.#onRetry, this.#context)
+    return new RequestPath(this.client, this.policy, signal, this.#onRetry, this.#context, this.#telemetry)
   }
 
   /**
@@ -104,6 +111,24 @@ export class RequestPath {
     attempt: (tools: AttemptTools) => Promise<T>,
     options: RunOptions = {},
   ): Promise<Sent<T>> {
+    const telemetry = this.#telemetry?.request(operation, options)
+    if (!telemetry) return this.#run(operation, attempt, options, undefined)
+    try {
+      const sent = await this.#run(operation, attempt, options, telemetry)
+      telemetry.end(this.#context().uploadId)
+      return sent
+    } catch (err) {
+      telemetry.end(this.#context().uploadId, err, this.signal.aborted)
+      throw err
+    }
+  }
+
+  async #run<T>(
+    operation: Operation,
+    attempt: (tools: AttemptTools) => Promise<T>,
+    options: RunOptions,
+    telemetry: RequestTelemetry | undefined,
+  ): Promise<Sent<T>> {
     const started = Date.now()
     const { partNumber } = options
     try {
@@ -112,13 +137,16 @@ export class RequestPath {
         this.signal,
         async (n) => {
           const watchdog = new StallWatchdog(this.policy.stallTimeout, operation, partNumber, this.signal)
+          const tools: AttemptTools = {
+            signal: watchdog.signal,
+            progress: () => watchdog.progress(),
+            watch: (sample) => watchdog.watch(sample),
+            attempt: n,
+          }
           try {
-            return await attempt({
-              signal: watchdog.signal,
-              progress: () => watchdog.progress(),
-              watch: (sample) => watchdog.watch(sample),
-              attempt: n,
-            })
+            if (!telemetry) return await attempt(tools)
+            telemetry.attempts = n
+            return await telemetry.within(() => attempt(tools))
           } catch (err) {
             // An attempt the watchdog cancelled fails with the SDK's AbortError; report the stall instead.
             throw scrub(watchdog.signal.aborted && !this.signal.aborted ? watchdog.signal.reason : err)
@@ -126,14 +154,16 @@ export class RequestPath {
             watchdog.stop()
           }
         },
-        (error, n, delayMs) =>
+        (error, n, delayMs) => {
+          telemetry?.retry(n, delayMs, error)
           this.#onRetry?.({
             operation,
             ...(partNumber === undefined ? {} : { partNumber }),
             attempt: n,
             delayMs,
             error,
-          }),
+          })
+        },
         operation === 'UploadPart' || operation === 'PutObject',
       )
       return { value, attempts, started }
