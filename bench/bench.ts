@@ -8,7 +8,7 @@
 // round before their median. Writes bench/results/latest.{md,json,svg}.
 //
 //   npm run bench [-- --bytes 1GiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8
-//                     --endpoints null,wan,store,memory,rolling]
+//                     --endpoints null,wan,store,memory,rolling,tracing]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -374,8 +374,22 @@ try {
         ...ratios(results, 'rolling', ['s3-sink', 'rolling-anywhere']),
         ...ratios(results, 'rolling-anywhere', ['s3-sink']),
       ]
+    } else if (name === 'tracing') {
+      // s3-sink with nothing registered with OpenTelemetry (nothing of its API is loaded) against s3-sink with a
+      // tracer and a meter provider registered (a span per upload and per request, the metrics): what tracing costs.
+      const server = await startNullServer([])
+      servers.push(server.proc)
+      target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+      title = `OpenTelemetry off and on: ${endpointBytes / MIB} MiB, null endpoint`
+      cases = sizes.flatMap((partSize) =>
+        ['s3-sink', 's3-sink-traced'].map((impl) => ({
+          impl,
+          c: { bytes: endpointBytes, partSize, concurrency: REFERENCE.concurrency, key: '' },
+        })),
+      )
+      ratioOf = (results) => ratios(results, 's3-sink-traced', ['s3-sink'])
     } else {
-      throw new Error(`unknown endpoint ${name}: use null, wan, store, memory, rolling`)
+      throw new Error(`unknown endpoint ${name}: use null, wan, store, memory, rolling, tracing`)
     }
     // One round of the memory run: peak RSS barely varies, and 4 GiB per upload is long.
     const results = await measure(name, target, cases, counts, name === 'memory' ? 1 : runs)
