@@ -375,19 +375,23 @@ try {
         ...ratios(results, 'rolling-anywhere', ['s3-sink']),
       ]
     } else if (name === 'tracing') {
-      // s3-sink with nothing registered with OpenTelemetry (nothing of its API is loaded) against s3-sink with a
-      // tracer and a meter provider registered (a span per upload and per request, the metrics): what tracing costs.
+      // s3-sink with nothing registered with OpenTelemetry (nothing of its API is loaded), with only a context
+      // manager registered (no span is made), and with a tracer and a meter provider (a span per upload and per
+      // request, the metrics): what tracing costs, and how much of it is the context manager's.
       const server = await startNullServer([])
       servers.push(server.proc)
       target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
       title = `OpenTelemetry off and on: ${endpointBytes / MIB} MiB, null endpoint`
       cases = sizes.flatMap((partSize) =>
-        ['s3-sink', 's3-sink-traced'].map((impl) => ({
+        ['s3-sink', 's3-sink-context-only', 's3-sink-traced'].map((impl) => ({
           impl,
           c: { bytes: endpointBytes, partSize, concurrency: REFERENCE.concurrency, key: '' },
         })),
       )
-      ratioOf = (results) => ratios(results, 's3-sink-traced', ['s3-sink'])
+      ratioOf = (results) => [
+        ...ratios(results, 's3-sink-traced', ['s3-sink', 's3-sink-context-only']),
+        ...ratios(results, 's3-sink-context-only', ['s3-sink']),
+      ]
     } else {
       throw new Error(`unknown endpoint ${name}: use null, wan, store, memory, rolling, tracing`)
     }
