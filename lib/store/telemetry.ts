@@ -162,7 +162,7 @@ export class UploadTelemetry {
     this.#tracing = tracing
     this.#metering = metering
     this.#startTime = performance.timeOrigin + performance.now()
-    this.#ready = loadApi().then((api) => this.#begin(api))
+    this.#ready = loadApi().then((api) => safely(() => this.#begin(api)))
   }
 
   /** Resolves once the API is loaded and the upload's span started (never rejects). */
@@ -196,6 +196,11 @@ export class UploadTelemetry {
   /** The telemetry of a request of this upload that starts now; undefined before {@link ready}. */
   request(operation: Operation, facts: RequestFacts): RequestTelemetry | undefined {
     if (!this.#api || (!this.#span && !this.#instruments)) return undefined
+    return safely(() => this.#request(operation, facts))
+  }
+
+  #request(operation: Operation, facts: RequestFacts): RequestTelemetry {
+    const api = this.#api as Api
     let span: Span | undefined
     if (this.#tracer && this.#context) {
       const attributes: Record<string, string | number> = {
@@ -209,7 +214,7 @@ export class UploadTelemetry {
       if (facts.bytes !== undefined) attributes['http.request.body.size'] = facts.bytes
       span = this.#tracer.startSpan(`S3.${operation}`, { kind: SPAN_KIND_CLIENT, attributes }, this.#context)
     }
-    return new RequestSpan(this.#api, operation, span, this.#instruments)
+    return new RequestSpan(api, operation, span, this.#instruments)
   }
 
   /**
@@ -219,6 +224,10 @@ export class UploadTelemetry {
   end(error: unknown, summary: UploadSummary): void {
     if (this.#ended) return
     this.#ended = true
+    safely(() => this.#end(error, summary))
+  }
+
+  #end(error: unknown, summary: UploadSummary): void {
     const outcome = uploadOutcome(error, summary)
     this.#instruments?.uploads.add(1, { 'aws.s3.bucket': this.#bucket, 's3_sink.outcome': outcome })
     if (outcome === 'stored' && summary.result) {
@@ -283,6 +292,10 @@ class RequestSpan implements RequestTelemetry {
   }
 
   retry(attempt: number, delayMs: number, error: unknown): void {
+    safely(() => this.#retry(attempt, delayMs, error))
+  }
+
+  #retry(attempt: number, delayMs: number, error: unknown): void {
     const type = errorType(error)
     this.#instruments?.retries.add(1, { 'rpc.method': this.#operation, 'error.type': type })
     this.#span?.addEvent('retry', {
@@ -294,6 +307,10 @@ class RequestSpan implements RequestTelemetry {
   }
 
   end(uploadId: string | undefined, error?: unknown, cancelled = false): void {
+    safely(() => this.#end(uploadId, error, cancelled))
+  }
+
+  #end(uploadId: string | undefined, error: unknown, cancelled: boolean): void {
     const outcome = error === undefined ? 'ok' : cancelled ? 'cancelled' : 'error'
     const attributes = { 'rpc.method': this.#operation, 's3_sink.outcome': outcome }
     this.#instruments?.requests.add(1, attributes)
@@ -338,4 +355,16 @@ function recordError(span: Span, error: unknown): void {
     span.recordException(String(clean))
   }
   span.setStatus({ code: STATUS_ERROR, message: clean instanceof Error ? clean.message : String(clean) })
+}
+
+/**
+ * Runs a call into OpenTelemetry (the application's providers, processors and exporters): whatever it throws is
+ * dropped, so that telemetry never fails or stalls an upload.
+ */
+function safely<T>(call: () => T): T | undefined {
+  try {
+    return call()
+  } catch {
+    return undefined
+  }
 }
