@@ -50,7 +50,12 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 let loading: Promise<Api | undefined> | undefined
 
-/** `@opentelemetry/api`, imported once; undefined when it is not installed. */
+/**
+ * `@opentelemetry/api`, imported once; undefined when it is not installed. A dynamic import, as the optional
+ * checksum modules are loaded: the sinks' constructors stay synchronous (the span's start time and parent are
+ * taken there, the API is awaited in `_construct`), and no top-level await keeps `require()` of the package from
+ * working.
+ */
 function loadApi(): Promise<Api | undefined> {
   loading ??= import('@opentelemetry/api').then(
     (m) => (m.default ?? m) as Api,
