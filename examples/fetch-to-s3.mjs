@@ -43,9 +43,8 @@ try {
   })
   await response.body.pipeTo(plain.toWeb())
   const stored = plain.result
-  console.log(
-    `stored s3://${Bucket}/${stored.Key}: ${stored.size} bytes in ${stored.parts} parts (0: one PutObject), ETag ${stored.ETag}`,
-  )
+  const how = stored.parts ? `${stored.parts} parts` : 'one PutObject'
+  console.log(`stored s3://${Bucket}/${stored.Key}: ${stored.size} bytes in ${how}, ETag ${stored.ETag}`)
 
   // Gzipped on the way: any TransformStream fits between the body and the sink.
   const again = await fetch(url)
