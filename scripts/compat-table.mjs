@@ -1,9 +1,9 @@
-// The README's compatibility table, from a run: a compact matrix of what s3-sink does against each local store
-// (multipart, growing parts, each checksum, whole-object checksums, SSE, conditional writes, resume, stale
-// uploads, the command line), through the package's public API and its command, as users run them.
+// The compatibility table of docs/stores.md, from a run: a compact matrix of what s3-sink does against each
+// local store (multipart, growing parts, each checksum, whole-object checksums, SSE, conditional writes, resume,
+// stale uploads, the command line), through the package's public API and its command, as users run them.
 //
 //   npm run compat                          every store (swift ceph moto), the table on stdout
-//   npm run compat -- --write ceph          the named stores; --write puts the table into README.md
+//   npm run compat -- --write ceph          the named stores; --write puts the table into docs/stores.md
 //   node scripts/compat-table.mjs --probe   the matrix against the store in S3_* (one JSON line)
 //
 // Each store is started and stopped by scripts/local-store.sh, as for the tests.
@@ -48,12 +48,12 @@ if (args.includes('--probe')) {
   const table = markdown(results)
   console.log(table)
   if (args.includes('--write')) {
-    const readme = join(root, 'README.md')
-    const text = readFileSync(readme, 'utf8')
+    const page = join(root, 'docs/stores.md')
+    const text = readFileSync(page, 'utf8')
     const [before, rest] = text.split(START)
-    if (rest === undefined || !rest.includes(END)) throw new Error(`README.md has no ${START} … ${END}`)
-    writeFileSync(readme, `${before}${START}\n${table}\n${END}${rest.slice(rest.indexOf(END) + END.length)}`)
-    console.error('compat-table: README.md updated')
+    if (rest === undefined || !rest.includes(END)) throw new Error(`docs/stores.md has no ${START} … ${END}`)
+    writeFileSync(page, `${before}${START}\n${table}\n${END}${rest.slice(rest.indexOf(END) + END.length)}`)
+    console.error('compat-table: docs/stores.md updated')
   }
 }
 

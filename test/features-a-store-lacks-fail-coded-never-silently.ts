@@ -75,7 +75,7 @@ for (const [shape, size] of SHAPES) {
   const feature: Feature = shape === 'PutObject' ? 'conditionalPut' : 'conditionalComplete'
   const refused = shape === 'PutObject' ? 'ERR_S3_SINK_PUT_FAILED' : 'ERR_S3_SINK_COMPLETE_FAILED'
   // A store that refuses it says so (501); one that ignores it on Complete (Ceph RGW) overwrites the object,
-  // which the sink cannot see: skipped there, and the README says so.
+  // which the sink cannot see: skipped there, and docs/stores.md says so.
   t.test(
     `IfNoneMatch: '*', ${shape}: an existing object is kept (412), a new key is stored`,
     { skip: shape === 'multipart' && lacks(feature) },

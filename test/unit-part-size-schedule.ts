@@ -45,7 +45,7 @@ t.test('10,000 parts: uniform up to partSize × 1000, then growth that reaches p
     t.ok(s.maxObjectSize >= 20 * TiB, `${partSize / MiB} MiB: reaches ${(s.maxObjectSize / TiB).toFixed(1)} TiB`)
     t.ok(partAt(s, 5 * TiB), '5 TiB fits')
   }
-  // The figures the README shows, for the default 8 MiB.
+  // The figures docs/memory-and-part-sizes.md shows, for the default 8 MiB.
   const s = partSizeSchedule({ partSize: 8 * MiB })
   t.same(partAt(s, 100 * GiB), { partNumber: 2694, size: 128 * MiB })
   t.same(partAt(s, TiB), { partNumber: 4212, size: 2 * GiB })

@@ -57,10 +57,15 @@ export type S3SinkErrorCode =
 
 /** What was known when an {@link S3SinkError} happened. Never credentials or SSE-C keys. */
 export interface S3SinkErrorContext {
+  /** What failed underneath: the store's error (scrubbed of its request and response), a network error, … */
   cause?: unknown
+  /** The bucket of the object. */
   bucket?: string
+  /** The object's key. */
   key?: string
+  /** The multipart upload's id, once one was created. */
   uploadId?: string
+  /** The part that failed, for a part's failure. */
   partNumber?: number
   /** Attempts made at the failing request. */
   attempts?: number
@@ -83,20 +88,47 @@ export interface S3SinkErrorContext {
 
 /**
  * The one error class of s3-sink: a stable `code`, the underlying `cause`, and the context that helps
- * (bucket, key, upload id, part number, bytes written).
+ * (bucket, key, upload id, part number, bytes written). Fields that do not apply are absent. No field holds
+ * credentials, signatures or SSE-C keys.
+ *
+ * @example Telling failures apart
+ * ```ts
+ * try {
+ *   await pipeline(source, new S3Sink({ client, params: { Bucket, Key } }))
+ * } catch (err) {
+ *   if (err instanceof S3SinkError && err.code === 'ERR_S3_SINK_PART_FAILED') {
+ *     console.error(`part ${err.partNumber} failed after ${err.attempts} attempts`, err.cause)
+ *   } else throw err
+ * }
+ * ```
  */
 export class S3SinkError extends Error {
+  /** What went wrong, as a stable string: see {@link S3SinkErrorCode}. */
   readonly code: S3SinkErrorCode
+  /** The bucket of the object. */
   readonly bucket?: string
+  /** The object's key. */
   readonly key?: string
+  /** The multipart upload's id, once one was created. */
   readonly uploadId?: string
+  /** The part that failed, for a part's failure. */
   readonly partNumber?: number
+  /** Attempts made at the failing request. */
   readonly attempts?: number
+  /** Bytes the sink had accepted from its writer. */
   readonly bytesWritten?: number
+  /** Bytes the store had acknowledged (parts stored). */
   readonly bytesUploaded?: number
+  /** HTTP status of the store's answer, when there was one. */
   readonly statusCode?: number
+  /**
+   * What is stored, when the object was stored although the sink failed (destroyed while completing, or its
+   * checksum differs).
+   */
   readonly result?: S3SinkResult
+  /** An `S3RollingSink`'s failure: the object that failed. */
   readonly objectIndex?: number
+  /** An `S3RollingSink`'s failure: the objects stored, in index order. */
   readonly objects?: readonly RolledObject[]
   /**
    * Set when the sink failed and then could not abort its multipart upload either: the upload (named by
@@ -104,6 +136,12 @@ export class S3SinkError extends Error {
    */
   abortError?: unknown
 
+  /**
+   * Made by the library; exported for `instanceof` checks and for code that wraps the sinks.
+   * @param code The error's stable code.
+   * @param message What happened, for a person.
+   * @param context `cause` and the fields that apply; fields left undefined are not set.
+   */
   constructor(code: S3SinkErrorCode, message: string, context: S3SinkErrorContext = {}) {
     const { cause, ...fields } = context
     super(message, cause === undefined ? undefined : { cause })

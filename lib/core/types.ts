@@ -9,6 +9,7 @@ export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE'
 
 /** `result.checksum`: the object's checksum, computed while its bytes streamed, and whether the store agreed. */
 export interface ObjectChecksum {
+  /** The algorithm: the sink's `checksum` option. */
   algorithm: ChecksumAlgorithm
   /** `FULL_OBJECT` for an object stored with one PutObject, whatever the upload's type. */
   type: ChecksumType
@@ -23,7 +24,9 @@ export interface ObjectChecksum {
 
 /** What the store holds once the sink has finished; `sink.result`, set before `'finish'`. */
 export interface S3SinkResult {
+  /** The bucket the object is in. */
   Bucket: string
+  /** The object's key. */
   Key: string
   /**
    * The store's ETag: `"<md5>"` for one PutObject, `"<hash>-<parts>"` for a multipart upload. Empty only when the
@@ -36,7 +39,9 @@ export interface S3SinkResult {
   parts: number
   /** The multipart upload's id (absent for a PutObject). */
   uploadId?: string
+  /** The object's version, in a bucket with versioning on. */
   VersionId?: string
+  /** The object's URL, as CompleteMultipartUpload gives it (absent for a PutObject). */
   Location?: string
   /** The object's checksum; absent with `checksum: false`. */
   checksum?: ObjectChecksum
@@ -44,8 +49,11 @@ export interface S3SinkResult {
 
 /** A part the store has acknowledged. */
 export interface StoredPart {
+  /** The part's number, from 1. */
   partNumber: number
+  /** The part's bytes. */
   size: number
+  /** The part's ETag, as the store gave it. */
   etag: string
   /** The part's checksum as the sink computed it (absent with `checksum: false`). */
   checksum?: string
@@ -76,7 +84,9 @@ export interface ProgressInfo {
   bytesBuffered: number
   /** The most bytes the sink has held at once. */
   peakBufferedBytes: number
+  /** Parts the store has acknowledged. */
   partsUploaded: number
+  /** Parts being sent, or waiting to be. */
   partsInFlight: number
 }
 
@@ -85,20 +95,29 @@ export interface ProgressInfo {
  * Emitted as `'checkpoint'` after each acknowledged part.
  */
 export interface ResumeState {
+  /** The format of this object; a state of another version is refused. */
   version: 1
+  /** The object's bucket: the resuming sink's `params.Bucket` must be the same. */
   bucket: string
+  /** The object's key: the resuming sink's `params.Key` must be the same. */
   key: string
+  /** The multipart upload to take up. */
   uploadId: string
   /** What the part sizes follow (see `partSizeSchedule`). */
   partSize: number
+  /** The upload's `maxParts` option. */
   maxParts: number
+  /** The upload's `uniformParts` option. */
   uniformParts: boolean
+  /** The upload's `expectedSize` option, if it had one. */
   expectedSize?: number
+  /** The upload's `checksum` option: the parts' checksums are checked against it when resuming. */
   checksum: ChecksumAlgorithm | false
   /** The upload's checksum type (absent with `checksum: false`, and in states written before it was kept). */
   checksumType?: ChecksumType
   /** Parts the store acknowledged, in part-number order. */
   parts: StoredPart[]
+  /** Bytes in those parts. */
   bytesUploaded: number
 }
 
@@ -134,6 +153,7 @@ export interface RetryInfo {
 export interface RolledObject {
   /** The object's number in its sink, from 0. */
   index: number
+  /** The object's key. */
   key: string
   /** The store's ETag. */
   etag: string
@@ -145,6 +165,7 @@ export interface RolledObject {
   offset: number
   /** When its first byte arrived (its key's time fields are this, in UTC). */
   time: Date
+  /** The object's version, in a bucket with versioning on. */
   VersionId?: string
   /** The object's checksum (of the stored bytes); absent with `checksum: false`. */
   checksum?: ObjectChecksum
@@ -160,6 +181,7 @@ export interface RollingProgress {
   bytesBuffered: number
   /** The most bytes held at once, as seen when each write arrived. */
   peakBufferedBytes: number
+  /** Objects stored (told by `'object'`). */
   objectsStored: number
   /** Objects being filled or completed. */
   objectsInFlight: number

@@ -4,10 +4,16 @@ import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../c
 import { MAX_KEY_BYTES } from '../core/limits.js'
 import type { RetryInfo, RolledObject, RollingProgress, S3SinkResult } from '../core/types.js'
 import { ByteWritable } from '../sink/byte-writable.js'
+import type { S3SinkOptions } from '../sink/options.js'
 import { S3Sink } from '../sink/sink.js'
 import type { WritableEvents } from '../sink/typed-events.js'
-import { UploadWindow } from '../sink/window.js'
-import { activeContext, type TelemetryContext } from '../store/telemetry.js'
+import { SHARED_WINDOW, type SharedWindowOption, UploadWindow } from '../sink/window.js'
+import {
+  activeContext,
+  TELEMETRY_PARENT,
+  type TelemetryContext,
+  type TelemetryParentOption,
+} from '../store/telemetry.js'
 import { CUT, type Cut, RecordCutter } from './record-cutter.js'
 import { type ResolvedRollingOptions, resolveRollingOptions, type S3RollingSinkOptions } from './rolling-options.js'
 
@@ -18,7 +24,12 @@ export interface S3RollingSinkEvents extends WritableEvents {
   /** An object stored, in index order. */
   object: [object: RolledObject]
   /** An attempt at a request about object `key` failed and another follows. */
-  retry: [info: RetryInfo & { key: string }]
+  retry: [
+    info: RetryInfo & {
+      /** The key of the object the request was about. */
+      key: string
+    },
+  ]
   /** An `S3SinkError` (with `objectIndex` and `objects` when an object failed), or the source's error. */
   error: [err: S3SinkError | Error]
 }
@@ -46,6 +57,24 @@ interface LiveObject {
  * own `S3Sink` (parts go out while it fills; a small object is one PutObject) while the next one fills; all of
  * them share one window of requests and memory, and writes wait for it. `'object'` tells, in index order,
  * which input bytes are stored (`offset`, `bytes`); `'finish'` comes once every object is stored.
+ *
+ * @example A log stream as one gzipped object a minute (or per 64 MiB), committing the position stored
+ * ```ts
+ * import { pipeline } from 'node:stream/promises'
+ * import { S3Client } from '@aws-sdk/client-s3'
+ * import { S3RollingSink } from 's3-sink'
+ *
+ * const sink = new S3RollingSink({
+ *   client: new S3Client({}),
+ *   params: { Bucket: 'my-logs', ContentType: 'application/x-ndjson' },
+ *   key: 'app/%Y/%m/%d/%H%M%S-{id}-{index}.ndjson.gz',
+ *   maxObjectAge: 60_000,
+ *   gzip: true,
+ * })
+ * sink.on('object', ({ offset, bytes }) => commitPosition(offset + bytes)) // every byte before it is stored
+ * process.on('SIGHUP', () => sink.rotate()) // a new object now
+ * await pipeline(source, sink) // once the source ends, what is buffered is stored, then 'finish'
+ * ```
  */
 export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   /** The objects stored so far, in index order. */
@@ -78,6 +107,16 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   /** The caller's OpenTelemetry context when the sink was made: the parent of every object's upload span. */
   readonly #telemetryParent: TelemetryContext | undefined = activeContext()
 
+  /**
+   * Checks the options; nothing is sent before the first object's first part is full (or `end()`).
+   * @param options The client, the bucket and headers, the key template, when objects end, and the options of
+   *   each object's `S3Sink` (see {@link S3RollingSinkOptions}).
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`) when an option has the wrong type or a
+   *   wrong value: a missing `client`, `params.Bucket` or `key`, a `params.Key`, a key template with an unknown
+   *   token (`%y`, `{idx}`), an `S3Sink` option a rolling sink does not take (`sourceOffset`, …).
+   * @throws RangeError (`ERR_OUT_OF_RANGE`) when a number is out of its range (`maxObjectBytes` below 1,
+   *   `maxObjectAge` outside 1 ms..24.8 days, or the per-object options' limits, as for `S3Sink`).
+   */
   constructor(options: S3RollingSinkOptions) {
     const resolved = resolveRollingOptions(options)
     super({ highWaterMark: resolved.resolved.highWaterMark, decodeStrings: true })
@@ -99,6 +138,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     return this.#options.id
   }
 
+  /** Where the sink stands now: bytes written and stored, bytes held in memory, objects stored and in flight. */
   get progress(): RollingProgress {
     const buffered = this.#bufferedBytes()
     return {
@@ -130,6 +170,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     return object.stored
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.#bytesWritten += chunk.length
     // Sampled as each write arrives, when the objects hold the most they will hold before taking it.
@@ -138,6 +179,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     this.#feed(this.#cutter.push(chunk), callback)
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _final(callback: (err?: Error | null) => void): void {
     this.#feed(this.#cutter.flush(), (err) => {
       if (err) return callback(err)
@@ -149,6 +191,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     })
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     this.#failure ??= err ?? new Error('destroyed')
     if (this.#onSignalAbort) this.#options.resolved.signal?.removeEventListener('abort', this.#onSignalAbort)
@@ -224,11 +267,13 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       return undefined
     }
     const { objectOptions, gzip, maxObjectAge } = this.#options
-    const sink = new S3Sink(
-      { ...objectOptions, params: { ...objectOptions.params, Key: key } },
-      this.#window,
-      this.#telemetryParent,
-    )
+    const sinkOptions: S3SinkOptions & SharedWindowOption & TelemetryParentOption = {
+      ...objectOptions,
+      params: { ...objectOptions.params, Key: key },
+      [SHARED_WINDOW]: this.#window,
+      [TELEMETRY_PARENT]: this.#telemetryParent,
+    }
+    const sink = new S3Sink(sinkOptions)
     let input: Writable = sink
     if (gzip) {
       const zip = createGzip(gzip)

@@ -15,6 +15,10 @@ export type { ChecksumAlgorithm, S3SinkParams }
 
 const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256']
 
+/**
+ * The options of an {@link S3Sink}: `client` and `params` are required, every other option has a default. Bad
+ * options throw from the constructor.
+ */
 export interface S3SinkOptions {
   /** The S3 client every request is sent with (`@aws-sdk/client-s3`). Required. */
   client: S3Client
@@ -22,7 +26,7 @@ export interface S3SinkOptions {
   params: S3SinkParams
   /**
    * Bytes per part, 5 MiB to 5 GiB: the size of the first parts, after which sizes grow so that long streams fit
-   * in `maxParts` (the README's part-size schedule), unless `uniformParts`. The last part may be smaller.
+   * in `maxParts` (see docs/memory-and-part-sizes.md), unless `uniformParts`. The last part may be smaller.
    * @default 8 MiB
    */
   partSize?: number
@@ -39,7 +43,7 @@ export interface S3SinkOptions {
   /**
    * Keep every part at `partSize` (or the size `expectedSize` calls for), for stores that need equal parts
    * (Cloudflare R2). A stream that would need more than `maxParts` parts then fails before the extra part is
-   * sent. Without it, part sizes grow for long streams (see the README's part-size schedule).
+   * sent. Without it, part sizes grow for long streams (see docs/memory-and-part-sizes.md).
    * @default false
    */
   uniformParts?: boolean
@@ -66,7 +70,8 @@ export interface S3SinkOptions {
   /**
    * Checksum the sink computes over each part as its bytes arrive, and sends with the part so the store
    * can verify it. `false` sends none with parts or the single PutObject, whatever the client's
-   * `requestChecksumCalculation` (for stores that reject checksum headers).
+   * `requestChecksumCalculation` (for stores that reject checksum headers). When `params.ChecksumAlgorithm` is
+   * given too, the two must be the same, else the constructor throws a TypeError (`ERR_INVALID_ARG_VALUE`).
    * @default params.ChecksumAlgorithm ?? 'CRC32'
    */
   checksum?: ChecksumAlgorithm | false
@@ -118,7 +123,7 @@ export interface S3SinkOptions {
   sourceOffset?: number
   /**
    * The Writable's own buffer, in bytes, in front of the part buffer.
-   * @default 16 KiB (Node's default)
+   * @default Node's default for a Writable: 16 KiB on Node 20, 64 KiB from Node 22
    */
   highWaterMark?: number
 }

@@ -1,13 +1,14 @@
 import { MAX_PART_SIZE, MIB, S3_MAX_PARTS } from '../core/limits.js'
 
+/** What a part-size schedule is computed from: the `S3Sink` options of the same names. */
 export interface PartSizeOptions {
   /** Size of the first parts, in bytes. */
   partSize: number
   /** Most parts the upload may have. @default 10000 */
   maxParts?: number
-  /** Keep every part at the first size, whatever the stream's length (stores such as R2 need it). */
+  /** Keep every part at the first size, whatever the stream's length (stores such as R2 need it). @default false */
   uniformParts?: boolean
-  /** An upper bound of the stream's length, if known: parts are sized so that it fits. */
+  /** An upper bound of the stream's length, if known: parts are sized so that it fits. @default unknown */
   expectedSize?: number
 }
 
@@ -22,19 +23,37 @@ export interface PartSizeOptions {
  *   a whole MiB, and stops at 5 GiB.
  *
  * With `partSize` 8 MiB and 10,000 parts: uniform 8 MiB parts up to 7.8 GiB, then 16 MiB, 32 MiB… in tiers of
- * 450 parts; 128 MiB parts at 100 GiB, 2 GiB at 1 TiB, 5 GiB at 5 TiB, and 27.8 TiB at most.
+ * 450 parts; 128 MiB parts at 100 GiB, 2 GiB at 1 TiB, 5 GiB at 5 TiB, and 27.7 TiB at most.
  */
 export interface PartSizeSchedule {
   /** Size of part `partNumber` (1-based). Parts past `maxParts` have the size of the last one. */
   sizeOf(partNumber: number): number
+  /** Size of the first parts: `partSize`, or larger to fit `expectedSize`. */
   firstSize: number
+  /** How many parts have `firstSize` before sizes start to grow (all of them with `uniformParts`). */
   uniformCount: number
+  /** Parts per tier after the uniform ones: the size doubles from one tier to the next. */
   tierLength: number
+  /** The most parts the upload may have. */
   maxParts: number
   /** Bytes that `maxParts` parts of this schedule hold: the longest stream it can store. */
   maxObjectSize: number
 }
 
+/**
+ * The part sizes an `S3Sink` with these options uses, and the longest stream they can store: to check a
+ * configuration before an upload, or to pick `partSize` and `maxParts`. Pure: it sends nothing and does not
+ * check its options (the sink's constructor does).
+ *
+ * @example Sizes for a stream of unknown length, and the most it can hold
+ * ```ts
+ * const schedule = partSizeSchedule({ partSize: 8 * 1024 * 1024 })
+ * schedule.sizeOf(1) // 8 MiB
+ * schedule.sizeOf(1001) // 16 MiB: the first 1,000 parts are 8 MiB, then sizes double every 450 parts
+ * schedule.sizeOf(2000) // 64 MiB
+ * schedule.maxObjectSize // 27.7 TiB
+ * ```
+ */
 export function partSizeSchedule(options: PartSizeOptions): PartSizeSchedule {
   const maxParts = options.maxParts ?? S3_MAX_PARTS
   // Parts left for growth: nine tenths without a hint; with one, a tenth (at least one part) past it.

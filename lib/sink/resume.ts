@@ -83,6 +83,16 @@ export function contiguousPrefix(state: ResumeState, stored: Map<number, ListedP
 /**
  * Where a source that can seek (a file) should start to resume the upload of `state`: the bytes of the parts
  * the store still holds from part 1 on. Pass the same number as `sourceOffset` with `resume: state`.
+ * Rejects with an `S3SinkError` (`ERR_S3_SINK_UPLOAD_NOT_FOUND`, `ERR_S3_SINK_RESUME_FAILED`) when the
+ * upload's parts cannot be listed.
+ *
+ * @example Resume a file's upload from a saved checkpoint
+ * ```ts
+ * const state = JSON.parse(await readFile('upload.checkpoint.json', 'utf8')) // saved on 'checkpoint'
+ * const offset = await resumeOffset(client, state)
+ * const sink = new S3Sink({ client, params: { Bucket: state.bucket, Key: state.key }, resume: state, sourceOffset: offset })
+ * await pipeline(createReadStream('big.bin', { start: offset }), sink)
+ * ```
  */
 export async function resumeOffset(client: S3Client, state: ResumeState, signal?: AbortSignal): Promise<number> {
   const path = new RequestPath(client, DEFAULT_REQUEST_POLICY, signal ?? new AbortController().signal)

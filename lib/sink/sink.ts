@@ -15,23 +15,36 @@ import { completeAnswer } from '../store/head-object.js'
 import { type Completed, MultipartUpload } from '../store/multipart-upload.js'
 import { PartSender } from '../store/part-upload.js'
 import { RequestPath, type Sent } from '../store/request.js'
-import { type UploadSummary, UploadTelemetry } from '../store/telemetry.js'
+import {
+  TELEMETRY_PARENT,
+  type TelemetryParentOption,
+  type UploadSummary,
+  UploadTelemetry,
+} from '../store/telemetry.js'
 import { ByteWritable } from './byte-writable.js'
 import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
 import { PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { type ReplayCheck, takeUp } from './resume.js'
 import type { WritableEvents } from './typed-events.js'
-import { UploadWindow, type WindowMember } from './window.js'
+import { SHARED_WINDOW, type SharedWindowOption, UploadWindow, type WindowMember } from './window.js'
 
 /** A part's answer, the attempts it took, when the first began, and the checksum the sink sent. */
 type Outcome = Sent<{ ETag?: string | undefined }> & { checksum?: string | undefined }
 
 /** Every event of an `S3Sink` and its listener's arguments: `sink.on('part', (info) => …)` is typed from here. */
 export interface S3SinkEvents extends WritableEvents {
+  /** A part the store acknowledged: its number, size, ETag, checksum, attempts and duration. */
   part: [info: PartInfo]
+  /** Where the upload stands, after each part the store acknowledged (as `sink.progress`). */
   progress: [progress: ProgressInfo]
+  /**
+   * After each part the store acknowledged: what it takes to resume the upload, JSON-serializable and without
+   * secrets. Save it (write and rename) to resume after a crash with the `resume` option. Computed only while
+   * someone listens.
+   */
   checkpoint: [state: ResumeState]
+  /** An attempt at a request failed and another follows after `delayMs`; the error is scrubbed. */
   retry: [info: RetryInfo]
   /** An `S3SinkError` for the upload's own failures; the source's error, or Node's, when the stream fails for them. */
   error: [err: S3SinkError | Error]
@@ -48,6 +61,23 @@ const COPY_STEP = 1024 * 1024
  * waits for its parts and completes the upload; `'finish'` means the object exists. A stream that ends before its first
  * part is full is stored with one PutObject. On any failure, in-flight requests are cancelled and the
  * multipart upload is aborted (unless `leavePartsOnError`).
+ *
+ * @example A file through gzip into an object
+ * ```ts
+ * import { createReadStream } from 'node:fs'
+ * import { pipeline } from 'node:stream/promises'
+ * import { createGzip } from 'node:zlib'
+ * import { S3Client } from '@aws-sdk/client-s3'
+ * import { S3Sink } from 's3-sink'
+ *
+ * const sink = new S3Sink({
+ *   client: new S3Client({}),
+ *   params: { Bucket: 'my-bucket', Key: 'logs/app.log.gz', ContentEncoding: 'gzip' },
+ * })
+ * sink.on('progress', (p) => console.log(`${p.bytesUploaded} bytes stored`))
+ * await pipeline(createReadStream('app.log'), createGzip(), sink) // resolves once the object exists
+ * console.log(sink.result) // { Bucket, Key, ETag, size, parts, checksum, … }
+ * ```
  */
 export class S3Sink extends ByteWritable<S3SinkEvents> {
   /** What was stored; set before `'finish'`. */
@@ -96,25 +126,37 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   #completing = false
 
   /**
-   * @param window The window to share with other sinks (an `S3RollingSink`'s objects); by default the sink has
-   *   one of its own, of `concurrency` and `maxBufferedBytes`.
-   * @param parent The OpenTelemetry context the upload's span goes under (an `S3RollingSink`'s, taken when it was
-   *   made); by default the caller's active context.
-   * @internal the second and third parameters are not part of the public API
+   * Checks the options and prepares the upload; nothing is sent before the first part is full (or `end()`).
+   * @param options The client, the object's params, and the options of {@link S3SinkOptions}.
+   * @throws TypeError (`ERR_INVALID_ARG_TYPE`) when an option has the wrong type or `client`, `params.Bucket` or
+   *   `params.Key` is missing; (`ERR_INVALID_ARG_VALUE`) when options contradict each other or the `resume`
+   *   state (`checksum` and `params.ChecksumAlgorithm` differing, a state of another bucket or key, …).
+   * @throws RangeError (`ERR_OUT_OF_RANGE`) when a number is out of its range (`partSize` outside 5 MiB..5 GiB,
+   *   `concurrency` below 1, `maxParts` outside 1..10,000, a key longer than 1,024 bytes, …). The message
+   *   names the option, the limit and the value.
    */
-  constructor(options: S3SinkOptions, window?: UploadWindow, parent?: object) {
+  constructor(options: S3SinkOptions) {
     const resolved = resolveOptions(options)
     super({ highWaterMark: resolved.highWaterMark, decodeStrings: true })
     this.#options = resolved
     this.#schedule = partSizeSchedule(resolved)
-    this.#window = window ?? new UploadWindow(resolved.concurrency, resolved.maxBufferedBytes)
+    // The sinks of one S3RollingSink share its window; any other sink has one of its own.
+    this.#window =
+      (options as SharedWindowOption)[SHARED_WINDOW] ??
+      new UploadWindow(resolved.concurrency, resolved.maxBufferedBytes)
     this.#member = {
       bufferedBytes: () => this.#bufferedBytes(),
       requestsInFlight: () => this.#inFlight + (this.#putting ? 1 : 0),
       pump: () => this.#pump(),
     }
     this.#window.join(this.#member)
-    this.#telemetry = UploadTelemetry.start(resolved.params.Bucket, resolved.params.Key, parent)
+    // The objects of an S3RollingSink go under the context the rolling sink was made in; any other upload under
+    // the caller's active context.
+    this.#telemetry = UploadTelemetry.start(
+      resolved.params.Bucket,
+      resolved.params.Key,
+      (options as TelemetryParentOption)[TELEMETRY_PARENT],
+    )
     this.#path = new RequestPath(
       resolved.client,
       requestPolicy(resolved),
@@ -158,6 +200,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     }
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _construct(callback: (err?: Error | null) => void): void {
     const { checksum } = this.#options
     const ready = checksum === false ? Promise.resolve(undefined) : loadHasher(checksum)
@@ -205,10 +248,12 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     return state
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.#take([chunk], callback)
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _writev(chunks: { chunk: Buffer }[], callback: (err?: Error | null) => void): void {
     this.#take(
       chunks.map(({ chunk }) => chunk),
@@ -216,6 +261,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     )
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _final(callback: (err?: Error | null) => void): void {
     this.#finish().then(
       () => {
@@ -226,6 +272,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     )
   }
 
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     this.#failure ??= err ?? new Error('destroyed')
     this.#detachSignal()

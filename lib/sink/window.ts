@@ -11,6 +11,18 @@ export interface WindowMember {
 }
 
 /**
+ * The key of the option that hands an `S3Sink` a window to share (an `S3RollingSink` gives each of its objects'
+ * sinks its own window). A symbol that `lib/index.ts` does not export: no caller outside the library can name
+ * it, so the shared window stays out of the public options and the constructor has one parameter.
+ */
+export const SHARED_WINDOW: unique symbol = Symbol('s3-sink shared upload window')
+
+/** Options with the window to share; only the library's own sinks are made with it. */
+export interface SharedWindowOption {
+  [SHARED_WINDOW]?: UploadWindow
+}
+
+/**
  * The room that uploads take: at most `concurrency` requests with bodies at once (one queue), and a memory
  * budget of `maxBufferedBytes` for the bytes held. A sink has a window of its own; the sinks of one
  * `S3RollingSink` share one, so that the object being filled and the ones still completing draw on the same

@@ -17,7 +17,12 @@ export type S3SinkParams = Omit<
   | 'ChecksumSHA1'
   | 'ChecksumSHA256'
 > &
-  Pick<CreateMultipartUploadCommandInput, 'ChecksumType'> & { Bucket: string; Key: string }
+  Pick<CreateMultipartUploadCommandInput, 'ChecksumType'> & {
+    /** The bucket to store the object in. Required. */
+    Bucket: string
+    /** The object's key, at most 1,024 bytes of UTF-8. Required. */
+    Key: string
+  }
 
 /**
  * Fields of the object's params that every request about it must repeat, not only the one that creates it:

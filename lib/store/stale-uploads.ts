@@ -13,28 +13,39 @@ import { unknownUpload } from './store-limits.js'
 
 /** An incomplete multipart upload: neither completed nor aborted, its parts billed until someone aborts it. */
 export interface IncompleteUpload {
+  /** The bucket it is in. */
   Bucket: string
+  /** The key the upload would store. */
   Key: string
+  /** The upload's id, as AbortMultipartUpload takes it. */
   UploadId: string
+  /** When the store says it was created (to the second; moto gives every upload the same fixed time). */
   Initiated: Date | undefined
   /** Milliseconds since the upload was created. */
   ageMs: number
-  /** Parts stored so far, and their bytes. */
+  /** Parts stored so far. */
   parts: number
+  /** Bytes in those parts. */
   size: number
 }
 
+/** The options of {@link listIncompleteUploads}. */
 export interface ListIncompleteOptions {
+  /** The bucket to list. Required. */
   Bucket: string
-  /** Only uploads whose key starts with this. */
+  /** Only uploads whose key starts with this. @default every key */
   Prefix?: string
   /** Aborts the listing requests. */
   signal?: AbortSignal
-  /** The retry policy of the requests, as for `S3Sink` (same defaults). */
+  /** Attempts per request, as `S3SinkOptions.maxAttempts`. @default 20 */
   maxAttempts?: number
+  /** Time budget of one request's retries in ms, as `S3SinkOptions.retryTimeout`. @default 120000 */
   retryTimeout?: number
+  /** Base of the backoff between attempts in ms, as `S3SinkOptions.retryBaseDelay`. @default 200 */
   retryBaseDelay?: number
+  /** Longest wait between two attempts in ms, as `S3SinkOptions.retryMaxDelay`. @default 20000 */
   retryMaxDelay?: number
+  /** An attempt silent for this many ms is retried, as `S3SinkOptions.stallTimeout`. @default 60000 */
   stallTimeout?: number
 }
 
@@ -42,6 +53,13 @@ export interface ListIncompleteOptions {
  * Lists the incomplete multipart uploads of a bucket (under a prefix), with their age and stored size. Every
  * request has the sink's default retry policy and stall watchdog; a listing that fails for good rejects with
  * `ERR_S3_SINK_LIST_FAILED`.
+ *
+ * @example What is left under a prefix, and what it costs
+ * ```ts
+ * for (const u of await listIncompleteUploads(client, { Bucket: 'backups', Prefix: 'db/' })) {
+ *   console.log(`${u.Key}: ${u.parts} parts, ${u.size} bytes, ${Math.round(u.ageMs / 3_600_000)} h old`)
+ * }
+ * ```
  */
 export async function listIncompleteUploads(
   client: S3Client,
@@ -136,16 +154,28 @@ async function measure(path: RequestPath, Bucket: string, Key: string, UploadId:
   }
 }
 
+/** The options of {@link abortIncompleteUploads}: those of {@link listIncompleteUploads} and these. */
 export interface AbortIncompleteOptions extends ListIncompleteOptions {
-  /** Abort only uploads created more than this many milliseconds ago. */
+  /**
+   * Abort only uploads created at least this many milliseconds ago. Required: an upload still being written
+   * is incomplete too, and aborting it fails that upload (a day, `86_400_000`, is a safe choice).
+   */
   olderThan: number
-  /** List what would be aborted, abort nothing. */
+  /** List what would be aborted, abort nothing. @default false */
   dryRun?: boolean
 }
 
 /**
  * Aborts the incomplete multipart uploads of a bucket (under a prefix) older than `olderThan` ms, so that
- * their parts stop being billed. Returns the uploads it aborted (or, with `dryRun`, would abort).
+ * their parts stop being billed. Returns the uploads it aborted (or, with `dryRun`, would abort). An upload
+ * completed or aborted by someone else meanwhile counts as aborted.
+ *
+ * @throws RangeError (`ERR_OUT_OF_RANGE`) when `olderThan` is not a number ≥ 0, before any request.
+ * @example Abort what was left more than a day ago
+ * ```ts
+ * const aborted = await abortIncompleteUploads(client, { Bucket: 'backups', olderThan: 86_400_000 })
+ * console.log(`aborted ${aborted.length} uploads`)
+ * ```
  */
 export async function abortIncompleteUploads(
   client: S3Client,

@@ -1,8 +1,8 @@
 // What S3-compatible stores do differently from AWS where it changes an upload's outcome, known in one place:
 // a request refused because the store does not implement what it asked for, encryption headers a store takes
 // and ignores, and the other name a store gives to an upload it no longer knows. (Ceph RGW's empty ETag from
-// Complete is filled in by lib/head-object.ts; a part's checksum goes into Complete only when the store echoed
-// it, lib/sink.ts and lib/multipart-upload.ts.)
+// Complete is filled in by store/head-object.ts; a part's checksum goes into Complete only when the store echoed
+// it, sink/sink.ts and store/multipart-upload.ts.)
 import type { S3Client } from '@aws-sdk/client-s3'
 import { errorCode, httpStatus } from '../core/errors.js'
 

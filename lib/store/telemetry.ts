@@ -31,6 +31,17 @@ function registry(): Registry | undefined {
 export type TelemetryContext = object
 
 /**
+ * The option under which an `S3RollingSink` hands its objects' sinks the context their upload spans go under (the
+ * one active when the rolling sink was made). A symbol that `lib/index.ts` does not export, as the shared window's.
+ */
+export const TELEMETRY_PARENT: unique symbol = Symbol('s3-sink telemetry parent')
+
+/** Options with the parent of the upload's span; only the library's own sinks are made with it. */
+export interface TelemetryParentOption {
+  [TELEMETRY_PARENT]?: TelemetryContext | undefined
+}
+
+/**
  * The caller's active OpenTelemetry context, to parent uploads that start later (a rolling sink's objects);
  * undefined when no context manager is registered.
  */
