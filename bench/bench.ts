@@ -1,19 +1,23 @@
-// The benchmark: s3-sink against @aws-sdk/lib-storage and raw HTTP PUTs (the physical limit here), over part
-// sizes and concurrencies, on three endpoints — a null endpoint on loopback (the client is what is measured),
-// the same behind a modelled WAN link (latency and a per-connection bandwidth cap), and the local Swift store;
-// then S3RollingSink against one S3Sink over the same bytes (what cutting a stream into objects of records costs).
+// The benchmark: s3-sink against the least a Writable uploader must do for the same work (a minimal one, with and
+// without a CRC32), raw HTTP PUTs (the floor, without stream machinery) and @aws-sdk/lib-storage, over part sizes,
+// source chunk sizes and concurrencies, on a null endpoint on loopback over HTTP and over HTTPS (the client is what
+// is measured), the same behind a modelled WAN link, and the local Swift store; many small objects against the
+// SDK's own PutObject (what an object costs before its first byte and after its last); then S3RollingSink against
+// one S3Sink over the same bytes (what cutting a stream into objects of records costs).
 //
 // Every upload runs in a process of its own (CPU time and peak RSS are its alone); implementations are
 // interleaved (A B C A B C …) so that a noisy machine slows them alike, and ratios are taken within each
 // round before their median. Writes bench/results/latest.{md,json,svg}.
 //
-//   npm run bench [-- --bytes 1GiB --runs 3 --sizes 5,8,16,64 --concurrency 1,4,8
-//                     --endpoints null,wan,store,memory,rolling,tracing]
+//   npm run bench [-- --bytes 1GiB --runs 3 --sizes 5,8,16 --chunks 64,16 --concurrency 1,4,8
+//                     --endpoints null,tls,small,wan,store,memory,rolling --objects 2000]
+//   (also tracing: s3-sink with OpenTelemetry off, with only a context manager, and on)
+//   (also zero-copy-shared, zero-copy-fresh, zero-copy-slices: the copy against holding the written Buffers)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, URL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { type ChartPanel, type Measurement, markdownTable, median, svgChart } from '../cli/report.js'
@@ -30,9 +34,15 @@ const { values } = parseArgs({
     bytes: { type: 'string', default: '1GiB' },
     'wan-bytes': { type: 'string', default: '128MiB' },
     runs: { type: 'string', default: '3' },
-    sizes: { type: 'string', default: '5,8,16,64' },
+    sizes: { type: 'string', default: '5,8,16' },
+    /** The source's chunk sizes, KiB. */
+    chunks: { type: 'string', default: '64,16' },
     concurrency: { type: 'string', default: '1,4,8' },
-    endpoints: { type: 'string', default: 'null,wan,store,memory,rolling' },
+    endpoints: { type: 'string', default: 'null,tls,small,wan,store,memory,rolling' },
+    /** Small-object run: this many objects of `object-bytes`, `object-concurrency` at once. */
+    objects: { type: 'string', default: '2000' },
+    'object-bytes': { type: 'string', default: '256KiB' },
+    'object-concurrency': { type: 'string', default: '8' },
     'memory-bytes': { type: 'string', default: '4GiB' },
     latency: { type: 'string', default: '30' },
     bandwidth: { type: 'string', default: '40MiB' },
@@ -41,19 +51,29 @@ const { values } = parseArgs({
 })
 const runs = Number(values.runs)
 const sizes = values.sizes.split(',').map((s) => Number(s) * MIB)
+const chunkSizes = values.chunks.split(',').map((s) => Number(s) * 1024)
 const concurrencies = values.concurrency.split(',').map(Number)
 const endpoints = values.endpoints.split(',')
 /**
- * What s3-sink is measured against: lib-storage; raw HTTP, which copies the stream once into reused part buffers
- * and PUTs each part in one write (the limit for a stream uploader); and the bare network path, the same PUTs of
- * buffers the stream is never copied into.
- */
-const REFERENCES = ['lib-storage', 'raw-http', 'raw-network']
-/**
- * s3-sink with `checksum: false` (bench/impls/s3-sink-unchecked.ts), at the reference concurrency: raw HTTP computes
- * no checksum, so this splits s3-sink's distance to it into what the part checksum costs and what the rest does.
+ * s3-sink with `checksum: false` (bench/impls/s3-sink-unchecked.ts), at the reference concurrency: set beside the
+ * minimal Writable uploader without checksum, as s3-sink (CRC32 by default) is beside the one with CRC32.
  */
 const UNCHECKED = 's3-sink-unchecked'
+/**
+ * What s3-sink is measured against, as [subject, reference] pairs: the minimal Writable uploader
+ * (bench/impls/minimal-writable.ts: the same stream through pipeline(), one copy into reused part buffers, one PUT
+ * write per part) without and with a CRC32, which is the work itself; raw HTTP (the same copy and PUTs in a plain
+ * loop, no stream machinery), the floor; lib-storage, the SDK's own.
+ */
+const PAIRS: [string, string][] = [
+  [UNCHECKED, 'minimal-writable'],
+  ['s3-sink', 'minimal-writable-crc32'],
+  ['minimal-writable', 'raw-http'],
+  [UNCHECKED, 'raw-http'],
+  ['s3-sink', 'lib-storage'],
+]
+/** The implementations every part size and chunk size runs, at the reference concurrency. */
+const REFERENCES = ['minimal-writable', 'minimal-writable-crc32', 'raw-http']
 /** The configuration every implementation runs at, for the ratios. */
 const REFERENCE = { partSize: 8 * MIB, concurrency: 4 }
 
@@ -70,6 +90,9 @@ interface Run {
   connections?: number
   peakBufferedBytes?: number
 }
+
+/** The loopback certificate the HTTPS null endpoint serves; the clients trust it as an extra CA. */
+const TLS_CERT = fileURLToPath(new URL('../test/fixtures/tls/localhost.crt', import.meta.url))
 
 /** Starts the null endpoint in a process of its own; resolves with its address. */
 async function startNullServer(args: string[]): Promise<{ endpoint: string; proc: ChildProcess }> {
@@ -93,7 +116,10 @@ function runOne(
     const proc = spawn(
       process.execPath,
       ['--import', 'tsx', join(here, 'run-one.ts'), JSON.stringify({ impl, target, case: c, counts })],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1', ...env } },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_EXTRA_CA_CERTS: TLS_CERT, ...env },
+      },
     )
     let out = ''
     let err = ''
@@ -119,18 +145,36 @@ async function stats(endpoint: string): Promise<{ requests: number; connections:
   }
 }
 
-/** The cases of one endpoint: s3-sink over the whole grid, the references at each part size with concurrency 4. */
-function casesFor(bytes: number): { impl: string; c: BenchCase }[] {
+/**
+ * The cases of one endpoint: at each part size and chunk size, s3-sink with and without its checksum and the
+ * references at the reference concurrency; s3-sink's other concurrencies and lib-storage (a few times slower, so
+ * long to run) at the first chunk size only.
+ */
+function casesFor(bytes: number, chunks = chunkSizes, withLibStorage = true): { impl: string; c: BenchCase }[] {
   const cases: { impl: string; c: BenchCase }[] = []
   for (const partSize of sizes) {
-    for (const concurrency of concurrencies) {
-      cases.push({ impl: 's3-sink', c: { bytes, partSize, concurrency, key: '' } })
-    }
-    for (const impl of [UNCHECKED, ...REFERENCES]) {
-      cases.push({ impl, c: { bytes, partSize, concurrency: REFERENCE.concurrency, key: '' } })
+    for (const [i, chunkSize] of chunks.entries()) {
+      const c = { bytes, partSize, concurrency: REFERENCE.concurrency, key: '', chunkSize }
+      for (const concurrency of i === 0 ? concurrencies : [REFERENCE.concurrency]) {
+        cases.push({ impl: 's3-sink', c: { ...c, concurrency } })
+      }
+      for (const impl of [UNCHECKED, ...REFERENCES]) cases.push({ impl, c })
+      if (i === 0 && withLibStorage) cases.push({ impl: 'lib-storage', c })
     }
   }
   return cases
+}
+
+/** The small-object cases: each implementation stores `objects` objects, `object-concurrency` at once. */
+function smallCases(): { impl: string; c: BenchCase }[] {
+  const c: BenchCase = {
+    bytes: parseSize(values['object-bytes']),
+    ...REFERENCE,
+    key: '',
+    objects: Number(values.objects),
+    objectConcurrency: Number(values['object-concurrency']),
+  }
+  return ['sdk-put', 's3-sink', UNCHECKED, 'lib-storage'].map((impl) => ({ impl, c }))
 }
 
 async function measure(
@@ -143,16 +187,20 @@ async function measure(
   const results: Run[] = []
   for (let round = 1; round <= rounds; round++) {
     for (const [i, { impl, c }] of cases.entries()) {
-      const key = `bench/${name}/${impl}-${c.partSize / MIB}-${c.concurrency}-${round}-${i}`
+      const key = `bench/${name}/${impl}-${c.partSize / MIB}-${c.concurrency}-${(c.chunkSize ?? 65536) / 1024}-${round}-${i}`
       const run = await runOne(impl, target, { ...c, key }, { counts })
       // The stats request itself is one more request and connection; not counted.
       const seen = counts ? await stats(target.endpoint) : undefined
       const counted = seen ? { requests: seen.requests, connections: seen.connections } : {}
       results.push({ impl, endpoint: name, round, case: c, ...run, ...counted })
-      const rate = c.bytes / MIB / run.seconds
+      const total = c.bytes * (c.objects ?? 1)
+      const rate = total / MIB / run.seconds
+      const cost = c.objects
+        ? `${((run.cpuSeconds / c.objects) * 1000).toFixed(3)} CPU-ms/object`
+        : `${((run.cpuSeconds / total) * GIB).toFixed(2)} CPU-s/GiB`
       process.stderr.write(
-        `${name} round ${round}/${rounds}  ${impl.padEnd(11)} ${String(c.partSize / MIB).padStart(3)} MiB ×${c.concurrency}  ` +
-          `${rate.toFixed(1).padStart(7)} MiB/s  ${((run.cpuSeconds / c.bytes) * GIB).toFixed(2)} CPU-s/GiB\n`,
+        `${name} round ${round}/${rounds}  ${impl.padEnd(22)} ${String(c.partSize / MIB).padStart(3)} MiB ×${c.concurrency} ` +
+          `${String((c.chunkSize ?? 65536) / 1024).padStart(2)} KiB  ${rate.toFixed(1).padStart(7)} MiB/s  ${cost}\n`,
       )
     }
   }
@@ -162,7 +210,7 @@ async function measure(
 function summarize(results: Run[]): Measurement[] {
   const groups = new Map<string, Run[]>()
   for (const r of results) {
-    const key = `${r.impl}|${r.case.partSize}|${r.case.concurrency}`
+    const key = `${r.impl}|${r.case.partSize}|${r.case.concurrency}|${r.case.chunkSize}`
     groups.set(key, [...(groups.get(key) ?? []), r])
   }
   return [...groups.values()].map((group) => {
@@ -175,6 +223,7 @@ function summarize(results: Run[]): Measurement[] {
       partSize: first.case.partSize,
       concurrency: first.case.concurrency,
       bytes: first.case.bytes,
+      chunkSize: first.case.chunkSize,
       mibPerSecond: median(group.map((r) => first.case.bytes / MIB / r.seconds)),
       cpuSecondsPerGiB: median(group.map((r) => (r.cpuSeconds / r.case.bytes) * GIB)),
       peakRssMiB: median(group.map((r) => r.peakRss / MIB)),
@@ -190,30 +239,37 @@ function summarize(results: Run[]): Measurement[] {
 interface Ratio {
   subject: string
   partSize: number
+  chunkSize: number | undefined
   reference: string
-  ratio: number
-  range: number[]
-  /** The subject's CPU seconds over the reference's. */
-  cpuRatio: number
+  /** The reference's seconds over the subject's, per round (the subject's throughput over the reference's). */
+  perRound: number[]
+  /** The subject's CPU seconds over the reference's, per round. */
+  cpuPerRound: number[]
 }
 
 /**
- * The subject's throughput (and CPU time) over each reference's, within each round at the same configuration;
- * then the median.
+ * The subject's throughput (and CPU time) over each reference's, within each round at the same configuration
+ * (part size, chunk size, the reference concurrency): a noisy machine slows a round's runs alike.
  */
-function ratios(results: Run[], subject = 's3-sink', references = REFERENCES): Ratio[] {
+function ratios(results: Run[], pairs: [string, string][]): Ratio[] {
   const out: Ratio[] = []
-  for (const partSize of sizes) {
-    for (const reference of references) {
+  const configs = new Map<string, BenchCase>()
+  for (const r of results) {
+    if (r.case.concurrency === REFERENCE.concurrency) configs.set(`${r.case.partSize}|${r.case.chunkSize}`, r.case)
+  }
+  const rounds = Math.max(0, ...results.map((r) => r.round))
+  for (const config of configs.values()) {
+    for (const [subject, reference] of pairs) {
       const perRound: number[] = []
       const cpuPerRound: number[] = []
-      for (let round = 1; round <= runs; round++) {
+      for (let round = 1; round <= rounds; round++) {
         const at = (impl: string) =>
           results.find(
             (r) =>
               r.impl === impl &&
               r.round === round &&
-              r.case.partSize === partSize &&
+              r.case.partSize === config.partSize &&
+              r.case.chunkSize === config.chunkSize &&
               r.case.concurrency === REFERENCE.concurrency,
           )
         const mine = at(subject)
@@ -224,22 +280,74 @@ function ratios(results: Run[], subject = 's3-sink', references = REFERENCES): R
         }
       }
       if (perRound.length) {
-        out.push({
-          subject,
-          partSize,
-          reference,
-          ratio: median(perRound),
-          range: [Math.min(...perRound), Math.max(...perRound)],
-          cpuRatio: median(cpuPerRound),
-        })
+        out.push({ subject, partSize: config.partSize, chunkSize: config.chunkSize, reference, perRound, cpuPerRound })
       }
     }
   }
   return out
 }
 
+/** Median, then every round's value and the spread (highest − lowest), e.g. `0.97× (0.95 0.97 0.99; ±0.02)`. */
+function spread(values: number[]): string {
+  const half = (Math.max(...values) - Math.min(...values)) / 2
+  return `${median(values).toFixed(2)}× (${values.map((v) => v.toFixed(2)).join(' ')}; ±${half.toFixed(2)})`
+}
+
+function ratioTable(rows: Ratio[], configuration: (r: Ratio) => string): string {
+  return (
+    '| subject | configuration | reference | throughput ÷ reference | CPU ÷ reference |\n' +
+    '| --- | --- | --- | --- | --- |\n' +
+    rows
+      .map(
+        (r) =>
+          `| ${r.subject} | ${configuration(r)} | ${r.reference} | ${spread(r.perRound)} | ${spread(r.cpuPerRound)} |`,
+      )
+      .join('\n')
+  )
+}
+
+/** The small-object run: CPU per object and requests per object, medians; CPU ratios to the SDK's PutObject. */
+function smallSection(title: string, results: Run[]): string {
+  const c = (results[0] as Run).case
+  const objects = c.objects ?? 1
+  const impls = [...new Set(results.map((r) => r.impl))]
+  const rows = impls.map((impl) => {
+    const runs = results.filter((r) => r.impl === impl)
+    const cpuMs = median(runs.map((r) => (r.cpuSeconds / objects) * 1000))
+    const perSecond = median(runs.map((r) => objects / r.seconds))
+    const requests = runs.map((r) => r.requests).filter((n): n is number => n !== undefined)
+    const rss = median(runs.map((r) => r.peakRss / MIB))
+    return (
+      `| ${impl} | ${cpuMs.toFixed(3)} | ${perSecond.toFixed(0)} | ` +
+      `${requests.length ? (median(requests) / objects).toFixed(2) : '–'} | ${rss.toFixed(0)} |`
+    )
+  })
+  const rounds = Math.max(...results.map((r) => r.round))
+  const versus = impls
+    .filter((impl) => impl !== 'sdk-put')
+    .map((impl) => {
+      const cpu: number[] = []
+      const rate: number[] = []
+      for (let round = 1; round <= rounds; round++) {
+        const mine = results.find((r) => r.impl === impl && r.round === round)
+        const theirs = results.find((r) => r.impl === 'sdk-put' && r.round === round)
+        if (mine && theirs) {
+          cpu.push(mine.cpuSeconds / theirs.cpuSeconds)
+          rate.push(theirs.seconds / mine.seconds)
+        }
+      }
+      return `| ${impl} | sdk-put | ${spread(rate)} | ${spread(cpu)} |`
+    })
+  return (
+    `### ${title}\n\n| implementation | CPU ms per object | objects/s | requests per object | peak RSS MiB |\n` +
+    `| --- | ---: | ---: | ---: | ---: |\n${rows.join('\n')}\n\nPer round against the SDK's own PutObject ` +
+    '(median, each round, ± half the spread):\n\n| subject | reference | objects/s ÷ reference | CPU ÷ reference |\n' +
+    `| --- | --- | --- | --- |\n${versus.join('\n')}`
+  )
+}
+
 /** The uploads profiled after the null endpoint's runs, at the reference configuration, side by side. */
-const PROFILED = ['s3-sink', UNCHECKED, 'raw-http']
+const PROFILED = ['s3-sink', 'minimal-writable-crc32', UNCHECKED, 'minimal-writable']
 
 /**
  * One more upload of each of PROFILED at the reference configuration, profiled: where their CPU time goes, by kind
@@ -279,7 +387,7 @@ async function profileSection(target: BenchTarget): Promise<string> {
   return (
     `### Where the time goes: ${REFERENCE.partSize / MIB} MiB × ${REFERENCE.concurrency}, ${bytes / MIB} MiB, ` +
     'null endpoint\n\nA V8 CPU profile of the measured upload alone, one more run of each, self time of the main ' +
-    'thread by kind of work (idle is time the thread waited; the process CPU also counts the kernel work and ' +
+    'thread by kind of work, 64 KiB chunks (idle is time the thread waited; the process CPU also counts the kernel work and ' +
     `helper threads a profile of the main thread does not see):\n\n${byKind}\n\n` +
     `s3-sink's functions at the top:\n\n${top}`
   )
@@ -308,23 +416,35 @@ try {
     let title: string
     let endpointBytes = bytes
     let cases: { impl: string; c: BenchCase }[]
-    let ratioOf = (results: Run[]) => [
-      ...ratios(results),
-      ...ratios(results, UNCHECKED, ['raw-http']),
-      ...ratios(results, 's3-sink', [UNCHECKED]),
-    ]
-    if (name === 'null' || name === 'wan') {
+    let pairs = PAIRS
+    if (name === 'null' || name === 'tls' || name === 'wan') {
       const args =
-        name === 'wan' ? ['--latency', values.latency, '--bandwidth', String(parseSize(values.bandwidth))] : []
+        name === 'wan'
+          ? ['--latency', values.latency, '--bandwidth', String(parseSize(values.bandwidth))]
+          : name === 'tls'
+            ? ['--tls']
+            : []
       const server = await startNullServer(args)
       servers.push(server.proc)
       target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
       if (name === 'wan') endpointBytes = wanBytes
       title =
         name === 'null'
-          ? `null endpoint on loopback, ${endpointBytes / MIB} MiB`
-          : `modelled WAN: ${values.latency} ms, ${values.bandwidth}/s per connection, ${endpointBytes / MIB} MiB`
-      cases = casesFor(endpointBytes)
+          ? `null endpoint on loopback, HTTP, ${endpointBytes / MIB} MiB`
+          : name === 'tls'
+            ? `null endpoint on loopback, HTTPS (TLS 1.3, self-signed), ${endpointBytes / MIB} MiB`
+            : `modelled WAN: ${values.latency} ms, ${values.bandwidth}/s per connection, ${endpointBytes / MIB} MiB`
+      // The link is what a WAN run measures, whatever the chunk size.
+      cases = name === 'wan' ? casesFor(endpointBytes, chunkSizes.slice(0, 1)) : casesFor(endpointBytes)
+    } else if (name === 'small') {
+      const server = await startNullServer([])
+      servers.push(server.proc)
+      target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+      cases = smallCases()
+      const first = cases[0]?.c as BenchCase
+      title =
+        `small objects: ${first.objects} × ${first.bytes / 1024} KiB, ${first.objectConcurrency} at once, null ` +
+        'endpoint (HTTP; echoes checksums as S3 does)'
     } else if (name === 'store') {
       if (!process.env.S3_ENDPOINT) throw new Error('the store endpoint needs S3_ENDPOINT: run `npm run bench`')
       target = {
@@ -344,10 +464,15 @@ try {
       counts = false
       endpointBytes = Math.min(bytes, 256 * MIB)
       title = `local OpenStack Swift (s3api), ${endpointBytes / MIB} MiB`
-      cases = ['s3-sink', 'lib-storage', 'raw-http'].map((impl) => ({
+      cases = ['s3-sink', 'minimal-writable-crc32', 'lib-storage', 'raw-http'].map((impl) => ({
         impl,
         c: { bytes: endpointBytes, ...REFERENCE, key: '' },
       }))
+      pairs = [
+        ['s3-sink', 'minimal-writable-crc32'],
+        ['s3-sink', 'raw-http'],
+        ['s3-sink', 'lib-storage'],
+      ]
     } else if (name === 'memory') {
       // Peak RSS for a long stream whose chunks are fresh memory, as a file's are: what each client keeps.
       const server = await startNullServer([])
@@ -355,10 +480,43 @@ try {
       target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
       endpointBytes = parseSize(values['memory-bytes'])
       title = `memory: ${endpointBytes / GIB} GiB of fresh 64 KiB chunks, null endpoint`
-      cases = ['s3-sink', UNCHECKED, 'lib-storage', 'raw-http'].map((impl) => ({
+      cases = ['s3-sink', UNCHECKED, 'minimal-writable-crc32', 'lib-storage', 'raw-http'].map((impl) => ({
         impl,
         c: { bytes: endpointBytes, ...REFERENCE, key: '', fresh: true },
       }))
+      pairs = [
+        ['s3-sink', 'minimal-writable-crc32'],
+        [UNCHECKED, 'raw-http'],
+        ['s3-sink', 'lib-storage'],
+      ]
+    } else if (name.startsWith('zero-copy-')) {
+      // The copy into reused part buffers against holding the written Buffers and sending a part as their list,
+      // both in their least form (the minimal uploader with CRC32), for three sources: the same 64 KiB chunks
+      // again and again (nothing to allocate), fresh 64 KiB chunks (a file), and 16 KiB slices of fresh 1 MiB
+      // buffers (a socket, a parser), where a slice kept keeps its whole buffer.
+      const server = await startNullServer([])
+      servers.push(server.proc)
+      target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+      const source = name.slice('zero-copy-'.length)
+      const of: Record<string, Partial<BenchCase>> = {
+        shared: {},
+        fresh: { fresh: true },
+        slices: { fresh: true, chunkSize: 16 * 1024, slab: MIB },
+      }
+      const variant = of[source]
+      if (!variant) throw new Error(`unknown source ${source}: use zero-copy-shared, zero-copy-fresh, zero-copy-slices`)
+      title = `zero copy: ${endpointBytes / MIB} MiB of ${
+        source === 'shared'
+          ? 'the same 64 KiB chunks'
+          : source === 'fresh'
+            ? 'fresh 64 KiB chunks'
+            : '16 KiB slices of fresh 1 MiB buffers'
+      }, null endpoint`
+      cases = ['minimal-writable-held', 'minimal-writable-crc32'].map((impl) => ({
+        impl,
+        c: { bytes: endpointBytes, ...REFERENCE, key: '', ...variant },
+      }))
+      pairs = [['minimal-writable-held', 'minimal-writable-crc32']]
     } else if (name === 'rolling') {
       // The same bytes through one S3Sink and through S3RollingSink (objects of 64 MiB, cut after '\n' or
       // anywhere): what the record scan and one upload per object cost.
@@ -370,9 +528,10 @@ try {
         impl,
         c: { bytes: endpointBytes, ...REFERENCE, key: '' },
       }))
-      ratioOf = (results) => [
-        ...ratios(results, 'rolling', ['s3-sink', 'rolling-anywhere']),
-        ...ratios(results, 'rolling-anywhere', ['s3-sink']),
+      pairs = [
+        ['rolling', 's3-sink'],
+        ['rolling', 'rolling-anywhere'],
+        ['rolling-anywhere', 's3-sink'],
       ]
     } else if (name === 'tracing') {
       // s3-sink with nothing registered with OpenTelemetry (nothing of its API is loaded), with only a context
@@ -388,35 +547,44 @@ try {
           c: { bytes: endpointBytes, partSize, concurrency: REFERENCE.concurrency, key: '' },
         })),
       )
-      ratioOf = (results) => [
-        ...ratios(results, 's3-sink-traced', ['s3-sink', 's3-sink-context-only']),
-        ...ratios(results, 's3-sink-context-only', ['s3-sink']),
+      pairs = [
+        ['s3-sink-traced', 's3-sink'],
+        ['s3-sink-traced', 's3-sink-context-only'],
+        ['s3-sink-context-only', 's3-sink'],
       ]
     } else {
-      throw new Error(`unknown endpoint ${name}: use null, wan, store, memory, rolling, tracing`)
+      throw new Error(
+        `unknown endpoint ${name}: use null, tls, small, wan, store, memory, rolling, zero-copy-{shared,fresh,slices}, tracing`,
+      )
     }
     // One round of the memory run: peak RSS barely varies, and 4 GiB per upload is long.
     const results = await measure(name, target, cases, counts, name === 'memory' ? 1 : runs)
     all.push(...results)
+    if (name === 'small') {
+      sections.push(smallSection(title, results))
+      continue
+    }
     const rows = summarize(results)
     const table = markdownTable(
       [...rows].sort(
-        (a, b) => a.impl.localeCompare(b.impl) || a.partSize - b.partSize || a.concurrency - b.concurrency,
+        (a, b) =>
+          a.impl.localeCompare(b.impl) ||
+          a.partSize - b.partSize ||
+          (b.chunkSize ?? 0) - (a.chunkSize ?? 0) ||
+          a.concurrency - b.concurrency,
       ),
     )
-    const ratioRows = ratioOf(results).map(
-      (r) =>
-        `| ${r.subject} | ${r.partSize / MIB} MiB × ${REFERENCE.concurrency} | ${r.reference} | ${r.ratio.toFixed(2)}× | ` +
-        `${r.range.map((x) => x.toFixed(2)).join('–')} | ${r.cpuRatio.toFixed(2)}× |`,
-    )
+    const configuration = (r: Ratio) =>
+      `${r.partSize / MIB} MiB × ${REFERENCE.concurrency}${r.chunkSize ? `, ${r.chunkSize / 1024} KiB chunks` : ''}`
     sections.push(
-      `### ${title}\n\n${table}\n\nThroughput over the reference's, median of the per-round ratios; CPU time likewise:\n\n` +
-        '| subject | configuration | reference | throughput ÷ reference | lowest–highest round | CPU ÷ reference |\n' +
-        `| --- | --- | --- | ---: | ---: | ---: |\n${ratioRows.join('\n')}`,
+      `### ${title}\n\n${table}\n\nThroughput and CPU time over the reference's within each round: the median, ` +
+        `each round's value, ± half the spread:\n\n${ratioTable(ratios(results, pairs), configuration)}`,
     )
-    // The chart is throughput against part size: the two endpoints swept over part sizes.
-    if (name === 'null') panels.push({ title: 'null endpoint (loopback)', rows })
-    if (name === 'wan') panels.push({ title: 'modelled WAN link', rows })
+    // The chart is throughput against part size, at the first chunk size: the endpoints swept over part sizes.
+    const charted = rows.filter((r) => r.chunkSize === undefined || r.chunkSize === chunkSizes[0])
+    if (name === 'null') panels.push({ title: 'null endpoint, HTTP (loopback)', rows: charted })
+    if (name === 'tls') panels.push({ title: 'null endpoint, HTTPS (loopback)', rows: charted })
+    if (name === 'wan') panels.push({ title: 'modelled WAN link', rows: charted })
     if (name === 'null') sections.push(await profileSection(target))
   }
 } finally {
@@ -430,7 +598,8 @@ writeFileSync(join(values.out, 'latest.json'), `${JSON.stringify({ machine: mach
 writeFileSync(
   join(values.out, 'latest.md'),
   `## Benchmark\n\n${about}. Each upload ran in a process of its own; implementations interleaved; the source ` +
-    'hands out 64 KiB chunks that cost nothing to make.\n\n![throughput against part size](latest.svg)\n\n' +
+    `hands out chunks (${chunkSizes.map((c) => c / 1024).join(' or ')} KiB; smaller ones are slices of 64 KiB ` +
+    'buffers) that cost nothing to make.\n\n![throughput against part size](latest.svg)\n\n' +
     `${sections.join('\n\n')}\n`,
 )
 if (panels.length) writeFileSync(join(values.out, 'latest.svg'), svgChart(panels, about))

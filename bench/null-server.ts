@@ -3,16 +3,30 @@
 // `100 Continue` and before a new connection is served, and a bandwidth cap per connection (bodies are read no
 // faster than the cap).
 //
-// Run as its own process: `node --import tsx bench/null-server.ts [--latency MS] [--bandwidth BYTES_PER_S]`;
+// With `--tls`, it speaks HTTPS with the self-signed loopback certificate of test/fixtures/tls (clients trust it
+// through NODE_EXTRA_CA_CERTS), since real S3 is TLS and encrypting every byte is part of what a client pays.
+//
+// Run as its own process: `node --import tsx bench/null-server.ts [--latency MS] [--bandwidth BYTES_PER_S] [--tls]`;
 // it prints `{"endpoint": ...}` once listening. GET /__stats answers the request and connection counts since the last call.
 import { createHash, randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { readFileSync } from 'node:fs'
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { crc32 } from 'node:zlib'
+
+/** The loopback certificate (CN localhost, SAN 127.0.0.1 and localhost) the tests use too. */
+const TLS_CERT = new URL('../test/fixtures/tls/localhost.crt', import.meta.url)
+const TLS_KEY = new URL('../test/fixtures/tls/localhost.key', import.meta.url)
 
 const { values } = parseArgs({
-  options: { latency: { type: 'string', default: '0' }, bandwidth: { type: 'string', default: '0' } },
+  options: {
+    latency: { type: 'string', default: '0' },
+    bandwidth: { type: 'string', default: '0' },
+    tls: { type: 'boolean', default: false },
+  },
 })
 const latency = Number(values.latency)
 const bandwidth = Number(values.bandwidth)
@@ -22,12 +36,16 @@ let bytes = 0
 let connections = 0
 const counted = new WeakSet<object>()
 
-/** Reads and discards the body, no faster than `bandwidth` bytes per second when one is set. */
-function drain(req: IncomingMessage): Promise<number> {
+/**
+ * Reads and discards the body, no faster than `bandwidth` bytes per second when one is set; `keep` collects it
+ * (the small XML body of a Complete).
+ */
+function drain(req: IncomingMessage, keep?: Buffer[]): Promise<number> {
   return new Promise((resolve, reject) => {
     let received = 0
     const started = Date.now()
     req.on('data', (chunk: Buffer) => {
+      keep?.push(chunk)
       received += chunk.length
       if (bandwidth <= 0) return
       const wait = started + (received / bandwidth) * 1000 - Date.now()
@@ -46,7 +64,7 @@ function xml(res: ServerResponse, body: string): void {
   res.end(body)
 }
 
-const server = createServer(async (req, res) => {
+const handler = async (req: IncomingMessage, res: ServerResponse) => {
   const url = new URL(req.url ?? '/', 'http://null')
   if (url.pathname === '/__stats') {
     res.end(JSON.stringify({ requests, bytes, connections }))
@@ -61,7 +79,9 @@ const server = createServer(async (req, res) => {
     counted.add(req.socket)
     connections++
   }
-  const received = await drain(req)
+  const completing = req.method === 'POST' && url.searchParams.has('uploadId')
+  const body: Buffer[] | undefined = completing ? [] : undefined
+  const received = await drain(req, body)
   bytes += received
   if (latency > 0) await sleep(latency)
   const [, bucket = '', ...rest] = url.pathname.split('/')
@@ -77,11 +97,12 @@ const server = createServer(async (req, res) => {
         `<UploadId>${randomUUID()}</UploadId></InitiateMultipartUploadResult>`,
     )
   }
-  if (req.method === 'POST' && q.has('uploadId')) {
+  if (completing) {
     return xml(
       res,
       `<CompleteMultipartUploadResult><Location>http://null/${bucket}/${key}</Location><Bucket>${bucket}</Bucket>` +
-        `<Key>${key}</Key><ETag>&quot;${randomUUID().replaceAll('-', '')}-1&quot;</ETag></CompleteMultipartUploadResult>`,
+        `<Key>${key}</Key><ETag>&quot;${randomUUID().replaceAll('-', '')}-1&quot;</ETag>` +
+        `${compositeCrc32(Buffer.concat(body ?? []).toString())}</CompleteMultipartUploadResult>`,
     )
   }
   if (req.method === 'PUT') {
@@ -95,7 +116,23 @@ const server = createServer(async (req, res) => {
   }
   res.writeHead(200, { 'content-length': 0 })
   res.end()
-})
+}
+/**
+ * As S3 answers a Complete whose parts carry CRC32 checksums: the object's composite CRC32 (the CRC32 of the
+ * parts' checksums in order, then `-<parts>`), so that a client has no reason to ask for it with a HeadObject.
+ */
+function compositeCrc32(completeXml: string): string {
+  const values = [...completeXml.matchAll(/<ChecksumCRC32>([^<]*)<\/ChecksumCRC32>/g)].map((m) => m[1] as string)
+  if (values.length === 0) return ''
+  const crc = crc32(Buffer.concat(values.map((v) => Buffer.from(v, 'base64'))))
+  const value = Buffer.alloc(4)
+  value.writeUInt32BE(crc >>> 0)
+  return `<ChecksumCRC32>${value.toString('base64')}-${values.length}</ChecksumCRC32><ChecksumType>COMPOSITE</ChecksumType>`
+}
+
+const server = values.tls
+  ? createHttpsServer({ cert: readFileSync(TLS_CERT), key: readFileSync(TLS_KEY) }, handler)
+  : createHttpServer(handler)
 if (latency > 0) {
   // On a modelled link, `Expect: 100-continue` costs a round trip before the body goes, and so does a new
   // connection (its TCP handshake; TLS, which this endpoint does not speak, would add one or two more).
@@ -105,7 +142,7 @@ if (latency > 0) {
       server.emit('request', req, res)
     }, latency)
   })
-  server.on('connection', (socket: Socket) => {
+  server.on(values.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     socket.pause()
     setTimeout(() => socket.resume(), latency)
   })
@@ -113,5 +150,5 @@ if (latency > 0) {
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo
-  process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${port}` })}\n`)
+  process.stdout.write(`${JSON.stringify({ endpoint: `${values.tls ? 'https' : 'http'}://127.0.0.1:${port}` })}\n`)
 })

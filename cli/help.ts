@@ -14,6 +14,7 @@ export const OPTIONS = {
   'content-type': { type: 'string' },
   metadata: { type: 'string', multiple: true },
   checkpoint: { type: 'string' },
+  follow: { type: 'boolean' },
   json: { type: 'boolean' },
   progress: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -131,14 +132,23 @@ export const COMMANDS = [
   },
   {
     name: 'roll',
-    usage: 's3-sink roll s3://bucket/template [options]',
-    summary: 'store stdin (a log, an export) as objects of whole records, by size and age',
+    usage: 's3-sink roll s3://bucket/template [--file PATH [--follow] [--checkpoint FILE]] [options]',
+    summary: 'store stdin or a file (a log, an export) as objects of whole records, by size and age',
     about:
-      'Reads stdin without end and stores it as many objects, each of whole records, with S3RollingSink. The\n' +
-      "template makes each key: %Y %m %d %H %M %S (UTC, of the object's first byte), %%, {index} (its number\n" +
-      "from 0, zero-padded) and {id} (this writer's id). Prints a line per stored object on stdout (s3://bucket/key,\n" +
-      'input offset, input bytes, stored bytes, ETag), or JSON. The first Ctrl-C (or SIGTERM) stops reading, stores\n' +
-      'what was read as the last object and exits 0; a second one aborts the objects in flight and exits 130.',
+      'Reads stdin (or a file) without end and stores it as many objects, each of whole records, with\n' +
+      "S3RollingSink. The template makes each key: %Y %m %d %H %M %S (UTC, of the object's first byte), %%,\n" +
+      "{index} (its number from 0, zero-padded) and {id} (this writer's id). Prints a line per stored object on\n" +
+      'stdout (s3://bucket/key, input offset, input bytes, stored bytes, ETag), or JSON. The first Ctrl-C (or\n' +
+      'SIGTERM) stops reading, stores what was read as the last object and exits 0; a second one stops at once\n' +
+      'and exits 130 (the objects in flight are aborted, or kept for the next run with --checkpoint).\n\n' +
+      '--file reads a file to its end; with --follow it waits for more as the file grows, like tail -F: when\n' +
+      'the file is renamed away and a new one created (rotation), the rest of the old one is read, then the new\n' +
+      'one from its first byte; when it is truncated, it is read again from its first byte. In follow mode a\n' +
+      'record still being written is stored once its delimiter arrives. --checkpoint FILE saves, before each\n' +
+      'request that makes something durable, where the input stands (written whole: temporary file, fsync,\n' +
+      'rename); run the same command again after a crash, even SIGKILL, and it continues: the objects, in\n' +
+      '{index} order, hold each byte of the file once, no upload is left behind. The checkpoint is kept after\n' +
+      'a run, for the next one to continue from. It needs {index} in the template.',
     connects: true,
     flags: [
       {
@@ -161,6 +171,14 @@ export const COMMANDS = [
       },
       { name: 'gzip', help: 'store each object as a standalone gzip file (Content-Encoding: gzip)' },
       { name: 'id', value: 'ID', help: "this writer's id for {id}; give each process its own", default: 'random' },
+      { name: 'file', value: 'PATH', help: 'read PATH instead of stdin', default: 'stdin' },
+      { name: 'follow', help: 'with --file: keep reading as the file grows, across rotations and truncations' },
+      {
+        name: 'checkpoint',
+        value: 'FILE',
+        help: 'with --file: save where the input stands there; when it exists, continue from it; kept',
+        default: "none: a run starts at the file's first byte",
+      },
       ...OBJECT_FLAGS,
       { name: 'json', help: 'print each stored object as one line of JSON on stdout' },
       quiet('line per object, no summary,'),

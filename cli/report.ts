@@ -7,6 +7,8 @@ export interface Measurement {
   partSize: number
   concurrency: number
   bytes: number
+  /** The source's chunk size, where runs differ in it. */
+  chunkSize?: number | undefined
   /** Median over the runs. */
   mibPerSecond: number
   cpuSecondsPerGiB: number | undefined
@@ -32,13 +34,15 @@ const fixed = (value: number | undefined, digits: number) => (value === undefine
 
 /** A Markdown table of measurements, best throughput first within each implementation. */
 export function markdownTable(rows: Measurement[]): string {
+  const chunks = rows.some((r) => r.chunkSize !== undefined)
   const lines = [
-    '| implementation | part size | concurrency | MiB/s | CPU s/GiB | peak RSS MiB (at start) | requests (connections) | peak buffered MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| implementation | part size |${chunks ? ' chunk |' : ''} concurrency | MiB/s | CPU s/GiB | peak RSS MiB (at start) | requests (connections) | peak buffered MiB |`,
+    `| --- | ---: |${chunks ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: |`,
   ]
   for (const r of rows) {
+    const chunk = chunks ? ` ${r.chunkSize === undefined ? '–' : `${r.chunkSize / 1024} KiB`} |` : ''
     lines.push(
-      `| ${r.impl} | ${r.partSize / MIB} MiB | ${r.concurrency} | ${r.mibPerSecond.toFixed(1)} | ` +
+      `| ${r.impl} | ${r.partSize / MIB} MiB |${chunk} ${r.concurrency} | ${r.mibPerSecond.toFixed(1)} | ` +
         `${fixed(r.cpuSecondsPerGiB, 2)} | ${fixed(r.peakRssMiB, 0)}${r.startRssMiB === undefined ? '' : ` (${r.startRssMiB.toFixed(0)})`} | ` +
         `${r.requests ?? '–'}${r.connections === undefined ? '' : ` (${r.connections})`} | ${fixed(r.peakBufferedMiB, 0)} |`,
     )
@@ -56,6 +60,8 @@ const REFERENCE_STYLE: Record<string, { color: string; dash: string }> = {
   'raw-http': { color: '#444444', dash: '6 4' },
   'raw-network': { color: '#999999', dash: '1 3' },
   'lib-storage': { color: '#d62728', dash: '2 3' },
+  'minimal-writable': { color: '#ff7f0e', dash: '8 3' },
+  'minimal-writable-crc32': { color: '#bcbd22', dash: '8 3' },
 }
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')

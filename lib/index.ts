@@ -8,7 +8,9 @@ export type {
   ResumeState,
   RetryInfo,
   RolledObject,
+  RollingObjectState,
   RollingProgress,
+  RollingResumeState,
   S3SinkResult,
   StoredPart,
 } from './core/types.js'

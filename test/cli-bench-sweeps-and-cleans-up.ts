@@ -52,7 +52,7 @@ t.test('bench arguments are checked', async (t) => {
     [['bench'], /bench needs s3:\/\/bucket/],
     [['bench', 's3://b', '--sizes', '4'], /--sizes must be part sizes in MiB between 5 and 5120, got 4/],
     [['bench', 's3://b', '--runs', '0'], /--runs must be between 1 and 1000, got 0/],
-    [['bench', 's3://b', '--checkpoint', 'f'], /--checkpoint goes with upload, not bench/],
+    [['bench', 's3://b', '--checkpoint', 'f'], /--checkpoint goes with upload or roll, not bench/],
     [['bench', 's3://b', '--concurrency', '1,x'], /--concurrency takes a comma-separated list/],
   ] as [string[], RegExp][]) {
     const run = await runCli(args)

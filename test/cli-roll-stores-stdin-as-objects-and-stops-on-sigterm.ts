@@ -91,11 +91,11 @@ t.test('a second SIGTERM aborts the objects in flight: exit 130, no upload left'
 })
 
 t.test('roll takes its own options only', async (t) => {
-  const child = startRoll([`s3://${Bucket}/x/{index}`, '--checkpoint', 'f.json'])
+  const child = startRoll([`s3://${Bucket}/x/{index}`, '--expected-size', '1MiB'])
   child.stdin.end()
   const { status, stderr } = await collect(child)
   t.equal(status, 2)
-  t.match(stderr, /--checkpoint goes with upload, not roll/)
+  t.match(stderr, /--expected-size goes with upload, not roll/)
   const bad = startRoll([`s3://${Bucket}/x/%Q`, ...connection()])
   bad.stdin.end()
   const result = await collect(bad)

@@ -34,7 +34,8 @@ const cases: [string, unknown, typeof TypeError | typeof RangeError, string, Reg
     'ERR_INVALID_ARG_TYPE',
     /^params\.Bucket must be a non-empty string/,
   ],
-  ['resume', { ...base, resume: {} }, TypeError, 'ERR_INVALID_ARG_VALUE', /^resume must be absent/],
+  // A rolling state, not an S3Sink's ResumeState: checked for its shape before anything is sent.
+  ['resume', { ...base, resume: {} }, TypeError, 'ERR_INVALID_ARG_VALUE', /^resume\.version must be 1/],
   ['expectedSize', { ...base, expectedSize: 10 }, TypeError, 'ERR_INVALID_ARG_VALUE', /^expectedSize must be absent/],
   [
     'maxObjectBytes 0',
@@ -73,6 +74,13 @@ const cases: [string, unknown, typeof TypeError | typeof RangeError, string, Reg
     RangeError,
     'ERR_OUT_OF_RANGE',
     /^partSize must be between 5 MiB/,
+  ],
+  [
+    "the objects' cleanupTimeout out of range",
+    { ...base, cleanupTimeout: -1 },
+    RangeError,
+    'ERR_OUT_OF_RANGE',
+    /^cleanupTimeout must be between 0 and 2147483647, got -1$/,
   ],
 ]
 

@@ -127,6 +127,29 @@ t.test('withRetries stops when the next attempt would start past retryTimeout', 
   t.ok(elapsed < 300 + 100, `within the budget (${elapsed} ms)`)
 })
 
+t.test('withRetries asks its limit again after each attempt and stops once it has passed', async (t) => {
+  const signal = new AbortController().signal
+  let calls = 0
+  // A limit that other requests move: far away until the second attempt has failed, then already past.
+  let limit = Number.POSITIVE_INFINITY
+  const failing = await withRetries(
+    { maxAttempts: 1000, retryTimeout: 60_000, baseDelay: 1, maxDelay: 2 },
+    signal,
+    async (n) => {
+      calls++
+      if (n === 2) limit = Date.now()
+      throw netError('ECONNREFUSED')
+    },
+    undefined,
+    true,
+    () => limit,
+  ).catch((e: unknown) => e)
+  t.type(failing, RetriesExhausted)
+  t.equal(calls, 2, 'no attempt after the limit passed')
+  t.equal((failing as RetriesExhausted).outOfTime, true, 'stopped for lack of time')
+  t.match((failing as RetriesExhausted).lastError, { code: 'ECONNREFUSED' }, 'with the last error')
+})
+
 t.test('throttling answers wait five times longer', async (t) => {
   const policy = { baseDelay: 100, maxDelay: 100_000 }
   t.equal(

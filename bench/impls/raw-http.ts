@@ -3,11 +3,8 @@
 // machinery. CreateMultipartUpload and Complete go through the SDK (two small requests per upload).
 // `rawUploader({ copy: false })` is the bare network path: the stream is read but not copied, and the same
 // part buffers go out again (./raw-network.ts).
-import { Agent, request } from 'node:http'
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand } from '@aws-sdk/client-s3'
-import { Hash } from '@smithy/hash-node'
-import { HttpRequest } from '@smithy/protocol-http'
-import { SignatureV4 } from '@smithy/signature-v4'
+import { givePool, putter, takePool } from './put.js'
 import type { Impl } from './types.js'
 
 export const impl: Impl = rawUploader({ copy: true })
@@ -15,60 +12,21 @@ export const impl: Impl = rawUploader({ copy: true })
 export function rawUploader({ copy }: { copy: boolean }): Impl {
   return {
     async upload(client, target, c, source) {
-      const url = new URL(target.endpoint)
-      const signer = new SignatureV4({
-        service: 's3',
-        region: target.region,
-        credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
-        sha256: Hash.bind(null, 'sha256'),
-        uriEscapePath: false,
-        applyChecksum: false,
-      })
-      const agent = new Agent({ keepAlive: true, maxSockets: c.concurrency })
+      const wire = putter(target, c.concurrency)
       const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: target.bucket, Key: c.key }))
       const path = `/${target.bucket}/${c.key}`
       const etags: string[] = []
       // Part buffers kept across uploads of the process, so the warm-up upload has touched them (fresh memory
       // would charge page faults to the measured run).
-      const free = poolFor(c.partSize, c.concurrency + 1)
+      const free = takePool(c.partSize, c.concurrency + 1)
       const inFlight = new Set<Promise<void>>()
 
       const put = async (partNumber: number, body: Buffer): Promise<void> => {
-        const signed = await signer.sign(
-          new HttpRequest({
-            method: 'PUT',
-            protocol: url.protocol,
-            hostname: url.hostname,
-            port: Number(url.port),
-            path,
-            query: { partNumber: String(partNumber), uploadId: UploadId as string },
-            headers: {
-              host: url.host,
-              'content-length': String(body.length),
-              'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
-            },
-          }),
+        etags[partNumber - 1] = await wire.put(
+          path,
+          { partNumber: String(partNumber), uploadId: UploadId as string },
+          body,
         )
-        const query = new URLSearchParams(signed.query as Record<string, string>).toString()
-        await new Promise<void>((resolve, reject) => {
-          const req = request(
-            {
-              agent,
-              host: url.hostname,
-              port: url.port,
-              method: 'PUT',
-              path: `${path}?${query}`,
-              headers: signed.headers,
-            },
-            (res) => {
-              etags[partNumber - 1] = String(res.headers.etag)
-              res.resume()
-              res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))))
-            },
-          )
-          req.on('error', reject)
-          req.end(body)
-        })
       }
 
       let part = free.pop() as Buffer
@@ -107,18 +65,9 @@ export function rawUploader({ copy }: { copy: boolean }): Impl {
           MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
         }),
       )
-      agent.destroy()
-      pools.set(c.partSize, free)
+      wire.close()
+      givePool(c.partSize, free)
       return {}
     },
   }
-}
-
-const pools = new Map<number, Buffer[]>()
-
-function poolFor(partSize: number, count: number): Buffer[] {
-  const pool = pools.get(partSize) ?? []
-  pools.delete(partSize)
-  while (pool.length < count) pool.push(Buffer.allocUnsafe(partSize))
-  return pool
 }

@@ -16,6 +16,16 @@ export interface BenchCase {
   key: string
   /** A source of fresh memory per chunk, so that RSS shows what the client keeps (memory runs). */
   fresh?: boolean
+  /** With `fresh`: chunks are slices of fresh buffers of this many bytes (a kept slice keeps its buffer). */
+  slab?: number
+  /** The source's chunk size in bytes (at most 64 KiB, the default). */
+  chunkSize?: number
+  /**
+   * Small-object runs: this many objects of `bytes` each, `objectConcurrency` at once, one upload per object (the
+   * part size and concurrency then apply to each upload).
+   */
+  objects?: number
+  objectConcurrency?: number
 }
 
 /** One way of uploading a stream; returns what it can tell about itself (e.g. peak buffered bytes). */

@@ -18,6 +18,8 @@ import type { RolledObject, S3SinkResult } from './types.js'
  *   the sink computed over the bytes written; the message names both. When the object was stored, `result` says
  *   what is stored.
  * - `ERR_S3_SINK_STALLED`: an attempt made no progress for `stallTimeout` ms (the `cause` of a part failure).
+ * - `ERR_S3_SINK_CLEANUP_TIMEOUT`: the clean-up after a failure ran out of `cleanupTimeout` while a request was in
+ *   flight (the `cause` of an `abortError`).
  * - `ERR_S3_SINK_TOO_MANY_PARTS`: the stream needs more than `maxParts` parts with the part sizes allowed.
  * - `ERR_S3_SINK_SUSPENDED`: `suspend()` stopped the upload; it is kept in the store to be resumed.
  * - `ERR_S3_SINK_UPLOAD_NOT_FOUND`: the upload to resume is no longer known to the store.
@@ -30,6 +32,9 @@ import type { RolledObject, S3SinkResult } from './types.js'
  *   the object was not started, nothing was overwritten.
  * - `ERR_S3_SINK_KEY_INVALID`: an `S3RollingSink`'s key function threw, or gave something other than a
  *   non-empty string of at most 1,024 UTF-8 bytes.
+ * - `ERR_S3_SINK_RESUME_MISMATCH`: an `S3RollingSink`'s `resume` state does not fit its options (another bucket,
+ *   key template, delimiter, `maxObjectBytes`, gzip or id): thrown by the constructor; the message names the
+ *   field, the state's value and the option's.
  *
  * An `S3RollingSink` fails with the code of the object that failed, with `objectIndex` and `objects` (what
  * was stored) added.
@@ -46,6 +51,7 @@ export type S3SinkErrorCode =
   | 'ERR_S3_SINK_HEAD_FAILED'
   | 'ERR_S3_SINK_CHECKSUM_MISMATCH'
   | 'ERR_S3_SINK_STALLED'
+  | 'ERR_S3_SINK_CLEANUP_TIMEOUT'
   | 'ERR_S3_SINK_TOO_MANY_PARTS'
   | 'ERR_S3_SINK_SUSPENDED'
   | 'ERR_S3_SINK_UPLOAD_NOT_FOUND'
@@ -53,6 +59,7 @@ export type S3SinkErrorCode =
   | 'ERR_S3_SINK_RESUME_FAILED'
   | 'ERR_S3_SINK_KEY_REPEATED'
   | 'ERR_S3_SINK_KEY_INVALID'
+  | 'ERR_S3_SINK_RESUME_MISMATCH'
   | 'ERR_S3_SINK_NOT_SUPPORTED'
 
 /** What was known when an {@link S3SinkError} happened. Never credentials or SSE-C keys. */
@@ -84,6 +91,12 @@ export interface S3SinkErrorContext {
   objectIndex?: number
   /** An `S3RollingSink`'s failure: the objects stored, in index order. */
   objects?: readonly RolledObject[]
+  /**
+   * Ms from the moment the upload was known to have failed (a final error, a destroy, an abort signal) until its
+   * clean-up had ended and the error was reported: cancelling the requests in flight and aborting the multipart
+   * upload. At most about `cleanupTimeout` when the clean-up was cut short.
+   */
+  cleanupMs?: number
 }
 
 /**
@@ -131,10 +144,13 @@ export class S3SinkError extends Error {
   /** An `S3RollingSink`'s failure: the objects stored, in index order. */
   readonly objects?: readonly RolledObject[]
   /**
-   * Set when the sink failed and then could not abort its multipart upload either: the upload (named by
-   * `uploadId`) is left in the store and should be aborted by other means.
+   * Set when the sink failed and then could not abort its multipart upload either, within `cleanupTimeout`: the
+   * upload (named by `uploadId`) may be left in the store with its parts, and should be aborted by other means
+   * (`abortIncompleteUploads`).
    */
   abortError?: unknown
+  /** See {@link S3SinkErrorContext.cleanupMs}; set on the error the sink fails with once its clean-up has ended. */
+  cleanupMs?: number
 
   /**
    * Made by the library; exported for `instanceof` checks and for code that wraps the sinks.

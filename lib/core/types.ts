@@ -198,3 +198,62 @@ export interface Part {
   /** Gives the part's blocks back to the pool, for the parts to come. Call once the part is stored or dropped. */
   release(): void
 }
+
+/**
+ * What an `S3RollingSink` needs to continue after a crash: its `'checkpoint'` event, and its `resume` option.
+ * JSON-serialisable, versioned, without credentials or keys. A restart reads the source again from `offset`
+ * and hands the state to a new sink as `resume`.
+ */
+export interface RollingResumeState {
+  /** The state's format: 1. */
+  version: 1
+  /** The sink's id, as `{id}` expands: the resumed sink takes it on. */
+  id: string
+  /** The bucket the objects go to: `params.Bucket` must be the same. */
+  bucket: string
+  /** The key template, or `null` when keys came from a function (not checked on resume). */
+  key: string | null
+  /** The delimiter's bytes in base64, or `null` for none. */
+  delimiter: string | null
+  /** The sink's `maxObjectBytes`: the resumed sink must have the same, or its cuts would fall elsewhere. */
+  maxObjectBytes: number
+  /** Whether objects are stored gzipped: the resumed sink must do the same. */
+  gzip: boolean
+  /** The index the next object started takes. */
+  nextIndex: number
+  /**
+   * Where a restart must read the source from: the first input byte of the oldest object not yet stored (or
+   * told), or, with none in flight, the first byte no object holds yet.
+   */
+  offset: number
+  /** The objects begun and not yet told as stored, in index order; the first starts at `offset`. */
+  objects: RollingObjectState[]
+}
+
+/** An object of a {@link RollingResumeState}: begun, and not yet told as stored. */
+export interface RollingObjectState {
+  /** Its number in the sink, as `{index}` expands. */
+  index: number
+  /** Its key, with the time fields expanded: the resumed object keeps it. */
+  key: string
+  /** Its first input byte. */
+  offset: number
+  /** When its first byte arrived (ISO 8601). */
+  time: string
+  /**
+   * The input offset it ends at, once it has been cut: a replay cuts it there again, whatever cut it first (size,
+   * delimiter, age, `rotate()` or the end of the stream). Absent while it is being filled.
+   */
+  end?: number
+  /** Its multipart upload's state, once the upload has a stored part; absent for an object of one PutObject. */
+  upload?: ResumeState
+  /** Set once it is stored while an earlier object is not yet: a replay skips its bytes. */
+  stored?: {
+    /** The stored object's ETag. */
+    etag: string
+    /** Bytes the store holds. */
+    storedBytes: number
+    /** The stored object's version, in a versioned bucket. */
+    VersionId?: string
+  }
+}

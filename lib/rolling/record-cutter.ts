@@ -1,6 +1,8 @@
 /** In what {@link RecordCutter.push} returns: finish the current object here; the bytes after go to the next one. */
 export const CUT = null
 
+const EMPTY = Buffer.alloc(0)
+
 /** Bytes for the current object, or {@link CUT}. */
 export type Cut = Buffer | typeof CUT
 
@@ -27,13 +29,16 @@ export class RecordCutter {
   #held: Buffer[] = []
   #heldBytes = 0
   /** The last bytes before the ones being scanned, where a delimiter of several bytes may have begun. */
-  #tail: Buffer = Buffer.alloc(0)
+  #tail: Buffer = EMPTY
   /** The object is to end at the end of its first record. */
   #cutPending = false
+  /** The delimiter's end can begin another one (`aa`): records must be found from the left. */
+  readonly #overlaps: boolean
 
   constructor(maxObjectBytes: number, delimiter: Buffer | null) {
     this.#max = maxObjectBytes
     this.#delimiter = delimiter && delimiter.length > 0 ? delimiter : null
+    this.#overlaps = this.#delimiter !== null && overlapsItself(this.#delimiter)
   }
 
   /** Bytes handed on into the current object. */
@@ -150,9 +155,14 @@ export class RecordCutter {
     this.#heldBytes = 0
   }
 
-  /** The rest of `chunk` after `end`, with the tail its scan needs. */
+  /**
+   * The rest of `chunk` after the record that ends at `end`. A delimiter ended there, so the next one begins in
+   * the rest: no tail is kept, and a delimiter that overlaps itself (`aa` in `aaa`) is found where a scan of one
+   * chunk finds it — the cuts do not depend on how the stream was split into writes, and a cutter started at an
+   * object's first byte (a resumed sink) cuts as the first one did.
+   */
   #advance(chunk: Buffer, end: number): Buffer {
-    this.#keepTail(chunk.subarray(0, end))
+    this.#tail = EMPTY
     return chunk.subarray(end)
   }
 
@@ -169,6 +179,7 @@ export class RecordCutter {
   /** The end of the last delimiter in `chunk` that ends within its first `limit` bytes, or -1. */
   #lastRecordEnd(chunk: Buffer, limit: number): number {
     const delimiter = this.#delimiter as Buffer
+    if (this.#overlaps) return this.#lastRecordEndScanning(chunk, limit)
     const last = Math.min(limit, chunk.length) - delimiter.length
     if (last >= 0) {
       const at = chunk.lastIndexOf(delimiter, last)
@@ -178,6 +189,30 @@ export class RecordCutter {
       if (this.#endsAcross(chunk, end)) return end
     }
     return -1
+  }
+
+  /**
+   * {@link #lastRecordEnd} for a delimiter that overlaps itself (`aa`, `\n\n`): records are found from the
+   * left, each delimiter after the one before, as a scan of one chunk finds them — searching from the right
+   * (`aaa` ends a record at 3, not 2) would cut elsewhere when the same bytes come in other writes.
+   */
+  #lastRecordEndScanning(chunk: Buffer, limit: number): number {
+    const delimiter = this.#delimiter as Buffer
+    let last = -1
+    let from = 0
+    for (let end = 1; end < delimiter.length && end <= chunk.length; end++) {
+      if (!this.#endsAcross(chunk, end)) continue
+      if (end > limit) return -1
+      last = end
+      from = end
+      break
+    }
+    for (;;) {
+      const at = chunk.indexOf(delimiter, from)
+      if (at < 0 || at + delimiter.length > limit) return last
+      last = at + delimiter.length
+      from = last
+    }
   }
 
   /** Whether a delimiter that began in the bytes before `chunk` ends at `end` in it. */
@@ -200,4 +235,12 @@ export class RecordCutter {
         ? Buffer.from(seen.subarray(seen.length - need))
         : Buffer.concat([this.#tail, seen]).subarray(-need)
   }
+}
+
+/** Whether a proper prefix of `delimiter` is also its suffix, so that two of them can overlap. */
+function overlapsItself(delimiter: Buffer): boolean {
+  for (let n = 1; n < delimiter.length; n++) {
+    if (delimiter.compare(delimiter, delimiter.length - n, delimiter.length, 0, n) === 0) return true
+  }
+  return false
 }

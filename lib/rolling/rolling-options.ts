@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { ZlibOptions } from 'node:zlib'
+import { S3SinkError } from '../core/errors.js'
 import { MIB } from '../core/limits.js'
+import type { RollingObjectState, RollingResumeState } from '../core/types.js'
 import {
   integer,
   invalidType,
@@ -54,6 +56,16 @@ export interface S3RollingSinkOptions
    * @default 12 random hex digits, new for each sink
    */
   id?: string
+  /**
+   * A state from an earlier sink's `'checkpoint'` event, to continue where it stopped: write the source again
+   * from `resume.offset`. Each object it had in flight gets the same index and key; a multipart upload is taken up
+   * (its stored parts are checked against the bytes written again, not sent again), an object stored meanwhile is
+   * recognised and not stored again, and later objects get the indices that follow. Cuts fall on the same bytes.
+   * A state that does not fit the options (bucket, key template, delimiter, `maxObjectBytes`, gzip, id) is refused
+   * with `ERR_S3_SINK_RESUME_MISMATCH`. The sink takes on the state's `id`.
+   * @default none: a new sink, objects from index 0
+   */
+  resume?: RollingResumeState
 }
 
 /** Rolling options after checking, with every default applied. */
@@ -69,6 +81,7 @@ export interface ResolvedRollingOptions {
   delimiter: Buffer | null
   gzip: ZlibOptions | undefined
   id: string
+  resume: RollingResumeState | undefined
 }
 
 export const DEFAULT_MAX_OBJECT_BYTES = 64 * MIB
@@ -76,13 +89,13 @@ export const DEFAULT_MAX_OBJECT_AGE = 300_000
 /** The longest timer Node keeps (longer ones fire at once). */
 const MAX_TIMER_MS = 2_147_483_647
 
-const ROLLING_ONLY = ['key', 'maxObjectBytes', 'maxObjectAge', 'delimiter', 'gzip', 'id'] as const
+const ROLLING_ONLY = ['key', 'maxObjectBytes', 'maxObjectAge', 'delimiter', 'gzip', 'id', 'resume'] as const
 
 /** Checks every option of a rolling sink and applies the defaults; throws TypeError or RangeError. */
 export function resolveRollingOptions(options: unknown): ResolvedRollingOptions {
   if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options)
   const o = options as Record<string, unknown>
-  for (const name of ['resume', 'sourceOffset', 'expectedSize'] as const) {
+  for (const name of ['sourceOffset', 'expectedSize'] as const) {
     if (o[name] !== undefined) {
       throw invalidValue(name, 'absent (a rolling sink starts every object from its first byte)', o[name])
     }
@@ -101,7 +114,8 @@ export function resolveRollingOptions(options: unknown): ResolvedRollingOptions 
   } else if (typeof key !== 'function') {
     throw invalidType('key', 'a template string or a function', key)
   }
-  const id = o.id ?? randomBytes(6).toString('hex')
+  const resume = o.resume === undefined ? undefined : checkRollingState(o.resume)
+  const id = o.id ?? resume?.id ?? randomBytes(6).toString('hex')
   if (typeof id !== 'string' || id === '') throw invalidType('id', 'a non-empty string', id)
 
   const maxObjectBytes = integer(
@@ -139,6 +153,17 @@ export function resolveRollingOptions(options: unknown): ResolvedRollingOptions 
   const resolved = resolveOptions({ ...objectOptions, params: { ...objectParams, Key: 'k' } })
   delete objectOptions.signal
 
+  if (resume) {
+    checkFit(resume, {
+      id,
+      bucket: params.Bucket,
+      key: typeof key === 'string' ? key : null,
+      delimiter: delimiterBytes?.toString('base64') ?? null,
+      maxObjectBytes,
+      gzip: gzip !== undefined,
+    })
+  }
+
   return {
     objectOptions: objectOptions as ResolvedRollingOptions['objectOptions'],
     resolved,
@@ -149,5 +174,67 @@ export function resolveRollingOptions(options: unknown): ResolvedRollingOptions 
     delimiter: delimiterBytes,
     gzip,
     id,
+    resume,
   }
+}
+
+/** The fields of a rolling state that must match the options, as the state writes them. */
+type Fit = Omit<Pick<RollingResumeState, 'id' | 'bucket' | 'key' | 'delimiter' | 'maxObjectBytes' | 'gzip'>, 'bucket'>
+
+/** A state the options cannot continue: its objects would be cut, named or stored otherwise. */
+function checkFit(state: RollingResumeState, options: Fit & { bucket: unknown }): void {
+  for (const field of ['id', 'bucket', 'key', 'delimiter', 'maxObjectBytes', 'gzip'] as const) {
+    // Keys made by a function cannot be compared: the caller answers for giving the same one.
+    if (field === 'key' && (state.key === null || options.key === null)) continue
+    if (state[field] === options[field]) continue
+    const name = field === 'bucket' ? 'params.Bucket' : field
+    throw new S3SinkError(
+      'ERR_S3_SINK_RESUME_MISMATCH',
+      `the resume state was written with ${field} ${JSON.stringify(state[field])}, but ${name} is ` +
+        `${JSON.stringify(options[field])}: give the options the state was written with`,
+      { bucket: state.bucket },
+    )
+  }
+}
+
+/** Checks the shape of a rolling resume state (a TypeError names what is wrong). */
+function checkRollingState(value: unknown): RollingResumeState {
+  const state = value as RollingResumeState
+  if (typeof state !== 'object' || state === null) throw invalidType('resume', 'a RollingResumeState object', value)
+  if (state.version !== 1) throw invalidValue('resume.version', '1', state.version)
+  if (typeof state.id !== 'string' || state.id === '') throw invalidType('resume.id', 'a non-empty string', state.id)
+  if (typeof state.bucket !== 'string') throw invalidType('resume.bucket', 'a string', state.bucket)
+  for (const name of ['nextIndex', 'offset', 'maxObjectBytes'] as const) {
+    if (!Number.isSafeInteger(state[name]) || state[name] < 0) {
+      throw invalidType(`resume.${name}`, 'an integer ≥ 0', state[name])
+    }
+  }
+  if (!Array.isArray(state.objects)) throw invalidType('resume.objects', 'an array', state.objects)
+  let offset = state.offset
+  let index: number | undefined
+  for (const [i, object] of state.objects.entries()) {
+    const o = object as RollingObjectState
+    const fits =
+      typeof o === 'object' &&
+      o !== null &&
+      Number.isSafeInteger(o.index) &&
+      (index === undefined || o.index === index + 1) &&
+      o.index < state.nextIndex &&
+      typeof o.key === 'string' &&
+      o.offset === offset &&
+      typeof o.time === 'string' &&
+      (o.end === undefined ? i === state.objects.length - 1 : Number.isSafeInteger(o.end) && o.end >= o.offset)
+    if (!fits) {
+      throw invalidValue(
+        `resume.objects[${i}]`,
+        'objects in index order below nextIndex, each starting where the one before ends (only the last ' +
+          `without an end): index ${String(o?.index)}, offset ${String(o?.offset)}, end ${String(o?.end)} after ` +
+          `input offset ${offset}`,
+        '',
+      )
+    }
+    index = o.index
+    offset = o.end ?? offset
+  }
+  return state
 }

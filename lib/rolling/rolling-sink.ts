@@ -1,13 +1,22 @@
-import { finished, pipeline, type Writable } from 'node:stream'
+import { finished, pipeline, Writable } from 'node:stream'
 import { createGzip } from 'node:zlib'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
 import { MAX_KEY_BYTES } from '../core/limits.js'
-import type { RetryInfo, RolledObject, RollingProgress, S3SinkResult } from '../core/types.js'
+import type {
+  ResumeState,
+  RetryInfo,
+  RolledObject,
+  RollingObjectState,
+  RollingProgress,
+  RollingResumeState,
+  S3SinkResult,
+} from '../core/types.js'
 import { ByteWritable } from '../sink/byte-writable.js'
-import type { S3SinkOptions } from '../sink/options.js'
+import { requestPolicy, type S3SinkOptions } from '../sink/options.js'
 import { S3Sink } from '../sink/sink.js'
 import type { WritableEvents } from '../sink/typed-events.js'
 import { SHARED_WINDOW, type SharedWindowOption, UploadWindow } from '../sink/window.js'
+import { RequestPath } from '../store/request.js'
 import {
   activeContext,
   TELEMETRY_PARENT,
@@ -16,6 +25,7 @@ import {
 } from '../store/telemetry.js'
 import { CUT, type Cut, RecordCutter } from './record-cutter.js'
 import { type ResolvedRollingOptions, resolveRollingOptions, type S3RollingSinkOptions } from './rolling-options.js'
+import { type Replayed, takeUpObjects } from './rolling-resume.js'
 
 export type { S3RollingSinkOptions }
 
@@ -23,6 +33,12 @@ export type { S3RollingSinkOptions }
 export interface S3RollingSinkEvents extends WritableEvents {
   /** An object stored, in index order. */
   object: [object: RolledObject]
+  /**
+   * What is durable changed (an object began, was cut, stored a part, was stored): the state to continue from
+   * after a crash, as the `resume` option. Save it before the listener returns (`writeFileSync` of a temporary
+   * file, then `renameSync`): the sink sends the request that follows only after it.
+   */
+  checkpoint: [state: RollingResumeState]
   /** An attempt at a request about object `key` failed and another follows. */
   retry: [
     info: RetryInfo & {
@@ -42,7 +58,15 @@ interface LiveObject {
   readonly time: Date
   /** Input bytes handed to it. */
   bytes: number
-  readonly sink: S3Sink
+  /** Its input end, once it is cut. */
+  end: number | undefined
+  /** Its sink; none for an object a resumed sink found stored already (its bytes are only counted). */
+  readonly sink: S3Sink | undefined
+  /** Its multipart upload's latest state, for the checkpoints. */
+  upload: ResumeState | undefined
+  /** A resumed object's stored parts: an age or rotate() cut waits until the bytes written again cover them. */
+  readonly minBytes: number
+  cutDeferred: boolean
   /** Where its bytes are written: its sink, or the gzip stream in front of it. */
   readonly input: Writable
   timer: NodeJS.Timeout | undefined
@@ -104,6 +128,20 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   /** The first failure; the sink fails once the objects before it have settled. */
   #failure: Error | undefined
   #onSignalAbort: (() => void) | undefined
+  /** Resuming: the objects of the state not yet begun again, in index order. */
+  #toReplay: RollingObjectState[] = []
+  /** Resuming: how each object of the state is taken up, by index (found in `_construct`). */
+  #replayed = new Map<number, Replayed>()
+  /** Input bytes seen so far (from the resume offset): those before `#replayEnd` are cut where the state says. */
+  #routed = 0
+  #replayEnd = 0
+  /** The ends of the state's objects that were cut, in order. */
+  #replayEnds: number[] = []
+  /** The state's next index: objects begun again come before it. */
+  #resumeNextIndex = 0
+  #lastCheckpoint: string | undefined
+  /** Cancels the requests of `_construct` when the sink is destroyed. */
+  readonly #construction = new AbortController()
   /** The caller's OpenTelemetry context when the sink was made: the parent of every object's upload span. */
   readonly #telemetryParent: TelemetryContext | undefined = activeContext()
 
@@ -124,6 +162,17 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     const { concurrency, maxBufferedBytes } = resolved.resolved
     this.#window = new UploadWindow(concurrency, maxBufferedBytes)
     this.#cutter = new RecordCutter(resolved.maxObjectBytes, resolved.delimiter)
+    const { resume } = resolved
+    if (resume) {
+      this.#offset = resume.offset
+      this.#routed = resume.offset
+      this.#toReplay = [...resume.objects]
+      this.#replayEnds = resume.objects.flatMap((o) => (o.end === undefined ? [] : [o.end]))
+      // Bytes up to the last cut the state knows are cut there; the cutter starts on the next object's first byte.
+      this.#replayEnd = this.#replayEnds.at(-1) ?? resume.offset
+      this.#nextIndex = resume.objects[0]?.index ?? resume.nextIndex
+      this.#resumeNextIndex = resume.nextIndex
+    }
     const { signal } = resolved.resolved
     if (signal) {
       this.#onSignalAbort = () =>
@@ -171,16 +220,62 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   }
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
+  override _construct(callback: (err?: Error | null) => void): void {
+    const { resume, objectOptions, resolved } = this.#options
+    if (!resume || resume.objects.length === 0) {
+      callback()
+      return
+    }
+    const path = new RequestPath(objectOptions.client, requestPolicy(resolved), this.#construction.signal)
+    takeUpObjects(path, resume, objectOptions.params).then(
+      (replayed) => {
+        this.#replayed = replayed
+        callback()
+      },
+      (err: unknown) => callback(err as Error),
+    )
+  }
+
+  /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.#bytesWritten += chunk.length
     // Sampled as each write arrives, when the objects hold the most they will hold before taking it.
     const buffered = this.#bufferedBytes()
     if (buffered > this.#peakBufferedBytes) this.#peakBufferedBytes = buffered
-    this.#feed(this.#cutter.push(chunk), callback)
+    this.#feed(this.#route(chunk), callback)
+  }
+
+  /**
+   * Cuts `chunk`: bytes of the objects a resumed state had cut are cut where it says (an age or rotate() cut
+   * lands on the same byte again); the cutter takes the rest.
+   */
+  #route(chunk: Buffer): Cut[] {
+    if (this.#routed >= this.#replayEnd) return this.#cutter.push(chunk)
+    const out: Cut[] = []
+    let rest = chunk
+    while (rest.length > 0 && this.#routed < this.#replayEnd) {
+      const end = this.#replayEnds.find((e) => e > this.#routed) as number
+      const take = Math.min(rest.length, end - this.#routed)
+      out.push(rest.subarray(0, take))
+      this.#routed += take
+      rest = rest.subarray(take)
+      if (this.#routed === end) out.push(CUT)
+    }
+    if (rest.length > 0) out.push(...this.#cutter.push(rest))
+    return out
   }
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _final(callback: (err?: Error | null) => void): void {
+    if (this.#routed < this.#replayEnd) {
+      const err = this.#error(
+        'ERR_S3_SINK_SOURCE_CHANGED',
+        `the source ended at input offset ${this.#routed}, before the end of the objects the resume state had ` +
+          `cut (${this.#replayEnd}): it is not the source the state was written for`,
+      )
+      callback(err)
+      return
+    }
     this.#feed(this.#cutter.flush(), (err) => {
       if (err) return callback(err)
       this.#endObject()
@@ -194,10 +289,11 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     this.#failure ??= err ?? new Error('destroyed')
+    this.#construction.abort()
     if (this.#onSignalAbort) this.#options.resolved.signal?.removeEventListener('abort', this.#onSignalAbort)
     for (const object of this.#live.values()) {
       clearTimeout(object.timer)
-      object.sink.destroy()
+      ;(object.sink ?? object.input).destroy()
     }
     this.#current = undefined
     const held = this.#heldCallback
@@ -236,6 +332,10 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
         }
         object.bytes += cut.length
         this.#offset += cut.length
+        if (object.cutDeferred && object.bytes >= object.minBytes) {
+          object.cutDeferred = false
+          this.#cutWanted = true
+        }
         object.input.write(cut, next)
         return
       }
@@ -251,6 +351,13 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
 
   /** Asks for the object being filled to end (its age, or `rotate()`), once the write under way is handed on. */
   #cut(): void {
+    const current = this.#current
+    // A resumed object's stored parts must be met again first, or they would not be its bytes.
+    if (current && current.bytes < current.minBytes) {
+      current.cutDeferred = true
+      return
+    }
+    if (this.#routed < this.#replayEnd) return
     if (this.#feeding) {
       this.#cutWanted = true
       return
@@ -260,41 +367,94 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
 
   #startObject(): LiveObject | undefined {
     const index = this.#nextIndex++
-    const time = new Date()
-    const key = this.#keyFor(index, time)
+    const replaying = this.#toReplay[0]?.index === index ? this.#toReplay.shift() : undefined
+    const time = replaying ? new Date(replaying.time) : new Date()
+    const key = replaying ? replaying.key : this.#keyFor(index, time)
     if (key instanceof S3SinkError) {
       this.#fail(undefined, key)
       return undefined
     }
+    if (replaying) this.#keys.add(key)
+    const how = replaying ? this.#replayed.get(index) : undefined
     const { objectOptions, gzip, maxObjectAge } = this.#options
-    const sinkOptions: S3SinkOptions & SharedWindowOption & TelemetryParentOption = {
-      ...objectOptions,
-      params: { ...objectOptions.params, Key: key },
-      [SHARED_WINDOW]: this.#window,
-      [TELEMETRY_PARENT]: this.#telemetryParent,
-    }
-    const sink = new S3Sink(sinkOptions)
-    let input: Writable = sink
-    if (gzip) {
-      const zip = createGzip(gzip)
-      // The sink reports every failure, its own and the gzip stream's (pipeline destroys it with that error).
-      pipeline(zip, sink, () => {})
-      input = zip
-    }
-    sink.on('retry', (info: RetryInfo) => this.emit('retry', { ...info, key }))
     const offset = this.#offset
-    const stored = new Promise<RolledObject>((resolve, reject) => {
-      finished(sink, (err) => {
-        const result = sink.result ?? (err as { result?: S3SinkResult } | undefined)?.result
-        if (result) resolve(this.#rolled(object, result))
-        else reject(err ?? new Error('the object was not stored'))
+    let sink: S3Sink | undefined
+    let input: Writable
+    let stored: Promise<RolledObject>
+    if (how?.stored) {
+      // Stored already: its bytes are counted, not sent; it is told once they have all been written again.
+      const found = how.stored
+      input = new Writable({ write: (_chunk, _encoding, done) => done() })
+      stored = new Promise<RolledObject>((resolve, reject) => {
+        finished(input, (err) => {
+          if (err) return reject(err)
+          resolve({
+            index,
+            key,
+            etag: found.etag,
+            bytes: object.bytes,
+            storedBytes: found.storedBytes,
+            offset,
+            time,
+            ...(found.VersionId ? { VersionId: found.VersionId } : {}),
+          })
+        })
       })
-    })
-    const object: LiveObject = { index, key, offset, time, bytes: 0, sink, input, timer: undefined, stored }
-    if (maxObjectAge !== Number.POSITIVE_INFINITY) {
+    } else {
+      const resume = how?.upload
+      const sinkOptions: S3SinkOptions & SharedWindowOption & TelemetryParentOption = {
+        ...objectOptions,
+        params: { ...objectOptions.params, Key: key },
+        ...(resume ? { resume } : {}),
+        [SHARED_WINDOW]: this.#window,
+        [TELEMETRY_PARENT]: this.#telemetryParent,
+      }
+      const created = new S3Sink(sinkOptions)
+      sink = created
+      input = created
+      if (gzip) {
+        const zip = createGzip(gzip)
+        // The sink reports every failure, its own and the gzip stream's (pipeline destroys it with that error).
+        pipeline(zip, created, () => {})
+        input = zip
+      }
+      created.on('retry', (info: RetryInfo) => this.emit('retry', { ...info, key }))
+      if (this.listenerCount('checkpoint') > 0) {
+        created.on('checkpoint', (state) => {
+          object.upload = state
+          this.#emitCheckpoint()
+        })
+      }
+      stored = new Promise<RolledObject>((resolve, reject) => {
+        finished(created, (err) => {
+          const result = created.result ?? (err as { result?: S3SinkResult } | undefined)?.result
+          if (result) resolve(this.#rolled(object, result))
+          else reject(err ?? new Error('the object was not stored'))
+        })
+      })
+    }
+    const object: LiveObject = {
+      index,
+      key,
+      offset,
+      time,
+      bytes: 0,
+      // A replayed object the state had cut ends there again: its state says so from the start.
+      end: replaying?.end,
+      sink,
+      upload: how?.upload,
+      minBytes: how?.upload ? how.upload.bytesUploaded : 0,
+      cutDeferred: false,
+      input,
+      timer: undefined,
+      stored,
+    }
+    if (maxObjectAge !== Number.POSITIVE_INFINITY && replaying?.end === undefined) {
+      // A resumed object ages from its first byte in the first run.
+      const left = Math.max(0, time.getTime() + maxObjectAge - Date.now())
       object.timer = setTimeout(() => {
         if (this.#current === object) this.#cut()
-      }, maxObjectAge)
+      }, left)
     }
     this.#live.set(index, object)
     this.#current = object
@@ -302,6 +462,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       (rolled) => this.#onStored(object, rolled),
       (err: unknown) => this.#fail(object, err),
     )
+    this.#emitCheckpoint()
     return object
   }
 
@@ -342,6 +503,9 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     if (!object) return
     this.#current = undefined
     clearTimeout(object.timer)
+    // Recorded before the object's last request goes out: a replay cuts it at this byte, whatever cut it.
+    object.end = object.offset + object.bytes
+    this.#emitCheckpoint()
     object.input.end()
   }
 
@@ -365,10 +529,73 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     this.#waiting.set(object.index, rolled)
     // After a failure the objects still completing are told once all have settled (see #fail).
     if (this.#failure) return
-    for (let next = this.objects.length; this.#waiting.has(next); next++) {
+    for (let next = this.#nextToTell(); this.#waiting.has(next); next++) {
       const ready = this.#waiting.get(next) as RolledObject
       this.#waiting.delete(next)
       this.#tell(ready)
+    }
+    this.#emitCheckpoint()
+  }
+
+  /** The index of the next object to tell: a resumed sink told those before its state's first object. */
+  #nextToTell(): number {
+    const told = this.objects.at(-1)?.index
+    if (told !== undefined) return told + 1
+    return this.#options.resume?.objects[0]?.index ?? this.#options.resume?.nextIndex ?? 0
+  }
+
+  /** Emits `'checkpoint'` with the state as it stands, when someone listens. */
+  #emitCheckpoint(): void {
+    if (this.#failure || this.listenerCount('checkpoint') === 0) return
+    const state = this.#checkpoint()
+    // A state is saved by each listener (a file written and renamed): the same one twice is not emitted again.
+    const text = JSON.stringify(state)
+    if (text === this.#lastCheckpoint) return
+    this.#lastCheckpoint = text
+    this.emit('checkpoint', state)
+  }
+
+  /** What a restart needs: the objects begun and not yet told, and where to read the source from. */
+  #checkpoint(): RollingResumeState {
+    const { id, template, delimiter, maxObjectBytes, gzip, objectOptions } = this.#options
+    const objects: RollingObjectState[] = []
+    for (const object of this.#live.values()) {
+      objects.push({
+        index: object.index,
+        key: object.key,
+        offset: object.offset,
+        time: object.time.toISOString(),
+        ...(object.end === undefined ? {} : { end: object.end }),
+        ...(object.upload ? { upload: object.upload } : {}),
+      })
+    }
+    for (const rolled of this.#waiting.values()) {
+      objects.push({
+        index: rolled.index,
+        key: rolled.key,
+        offset: rolled.offset,
+        time: rolled.time.toISOString(),
+        end: rolled.offset + rolled.bytes,
+        stored: {
+          etag: rolled.etag,
+          storedBytes: rolled.storedBytes,
+          ...(rolled.VersionId ? { VersionId: rolled.VersionId } : {}),
+        },
+      })
+    }
+    objects.push(...this.#toReplay)
+    objects.sort((a, b) => a.index - b.index)
+    return {
+      version: 1,
+      id,
+      bucket: objectOptions.params.Bucket,
+      key: template ? (this.#options.key as string) : null,
+      delimiter: delimiter?.toString('base64') ?? null,
+      maxObjectBytes,
+      gzip: gzip !== undefined,
+      nextIndex: Math.max(this.#nextIndex, this.#resumeNextIndex),
+      offset: objects[0]?.offset ?? this.#offset,
+      objects,
     }
   }
 
@@ -400,7 +627,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     this.#current = undefined
     if (current && current !== object) {
       clearTimeout(current.timer)
-      current.sink.destroy()
+      ;(current.sink ?? current.input).destroy()
     }
     const index = object?.index ?? this.#nextIndex - 1
     this.#settled().then(() => {
@@ -424,7 +651,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   /** The start of a record held back, and what the objects in flight hold. */
   #bufferedBytes(): number {
     let buffered = this.#cutter.heldBytes
-    for (const object of this.#live.values()) buffered += object.sink.progress.bytesBuffered
+    for (const object of this.#live.values()) buffered += object.sink?.progress.bytesBuffered ?? 0
     return buffered
   }
 

@@ -83,9 +83,10 @@ export interface S3SinkOptions {
    */
   maxAttempts?: number
   /**
-   * Time budget of one request's retries, in ms: no attempt starts later than this after its first attempt
-   * began. With the defaults a request rides out a store that is unreachable for a minute or more; `0` leaves
-   * only `maxAttempts`.
+   * Time budget of retries, in ms: no attempt starts later than this after the request's first attempt began,
+   * nor later than this after the upload's requests began failing with none succeeding since — so a store that
+   * has gone away is given up once for the whole upload, not once per part in flight. With the defaults an
+   * upload rides out a store that is unreachable for a minute or more; `0` leaves only `maxAttempts`.
    * @default 120000
    */
   retryTimeout?: number
@@ -106,6 +107,23 @@ export interface S3SinkOptions {
    * @default 60000
    */
   stallTimeout?: number
+  /**
+   * Time the clean-up after a failure may take, in ms, from the moment the upload is known to have failed (a
+   * final error, `destroy()`, the `signal`) until the sink reports it: cancelling the requests in flight,
+   * AbortMultipartUpload and its retries, the second abort once parts in flight have ended, and the checks after
+   * lost answers share this one deadline, instead of a `retryTimeout` each. When it runs out, the sink fails
+   * with its error and `abortError` (the upload, named by `uploadId`, may be left; `listIncompleteUploads` and
+   * `abortIncompleteUploads` find it later). The error's `cleanupMs` says how long the clean-up took. `0`: no
+   * deadline of its own, each clean-up request retries as any request does.
+   *
+   * 30 s: an abort is one small request, so a store that answers at all answers it in well under a second, and
+   * 30 s is still room for about eight attempts with the default backoff — enough to ride out a short blip
+   * (a failover, a burst of 503 SlowDown) — while a failure is still reported within the 60 s that HTTP
+   * clients, proxies and job runners commonly wait. (The AWS CRT and aws-cli try a clean-up a handful of
+   * times, within seconds.)
+   * @default 30000
+   */
+  cleanupTimeout?: number
   /** Aborts the upload: in-flight requests are cancelled and the multipart upload is aborted. */
   signal?: AbortSignal
   /**
@@ -147,6 +165,7 @@ export interface ResolvedOptions {
   retryBaseDelay: number
   retryMaxDelay: number
   stallTimeout: number
+  cleanupTimeout: number
   signal: AbortSignal | undefined
   highWaterMark: number | undefined
   resume: ResumeState | undefined
@@ -156,6 +175,7 @@ export interface ResolvedOptions {
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
 export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_MAX_BUFFERED_BYTES = 512 * MIB
+export const DEFAULT_CLEANUP_TIMEOUT = 30_000
 
 /** The request policy of resolved options. */
 export function requestPolicy(o: ResolvedOptions): RequestPolicy {
@@ -214,6 +234,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const retryBaseDelay = integer('retryBaseDelay', o.retryBaseDelay, DEFAULT_RETRY_BASE_DELAY, 0, 3_600_000)
   const retryMaxDelay = integer('retryMaxDelay', o.retryMaxDelay, DEFAULT_RETRY_MAX_DELAY, 0, 3_600_000)
   const stallTimeout = integer('stallTimeout', o.stallTimeout, DEFAULT_STALL_TIMEOUT, 0, 2_147_483_647)
+  const cleanupTimeout = integer('cleanupTimeout', o.cleanupTimeout, DEFAULT_CLEANUP_TIMEOUT, 0, 2_147_483_647)
   const highWaterMark =
     o.highWaterMark === undefined ? undefined : integer('highWaterMark', o.highWaterMark, 0, 0, 2 ** 31 - 1)
 
@@ -269,6 +290,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     retryBaseDelay,
     retryMaxDelay,
     stallTimeout,
+    cleanupTimeout,
     signal,
     highWaterMark,
     resume,

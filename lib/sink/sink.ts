@@ -1,4 +1,4 @@
-import { checksumMember, loadHasher } from '../checksum/checksum.js'
+import { checksumMember, type HasherFactory, loadedHasher, loadHasher } from '../checksum/checksum.js'
 import { ObjectChecksummer } from '../checksum/object-checksum.js'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
 import type {
@@ -189,6 +189,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
 
   /** Where the upload stands now. */
   get progress(): ProgressInfo {
+    this.#notePeak()
     return {
       bytesWritten: this.#bytesWritten,
       bytesSent: this.#bytesSent - this.#sender.queuedBytes(),
@@ -202,14 +203,20 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _construct(callback: (err?: Error | null) => void): void {
-    const { checksum } = this.#options
+    const { checksum, resume } = this.#options
+    const loaded = checksum === false ? undefined : loadedHasher(checksum)
+    // The usual case, with nothing to wait for: ready at once. (With telemetry, the upload's span starts first.)
+    if (!resume && !this.#telemetry && (checksum === false || loaded)) {
+      this.#ready(loaded, 1)
+      callback()
+      return
+    }
     const ready = checksum === false ? Promise.resolve(undefined) : loadHasher(checksum)
     // The first request (a resumed upload's ListParts) waits for the upload's span.
     const takenUp = this.#telemetry ? this.#telemetry.ready().then(() => this.#takeUp()) : this.#takeUp()
     Promise.all([ready, takenUp]).then(
       ([hasher, firstPartNumber]) => {
-        this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber)
-        if (hasher && checksum !== false) this.#objectChecksum = new ObjectChecksummer(checksum, hasher)
+        this.#ready(hasher, firstPartNumber)
         callback()
       },
       (err: unknown) => {
@@ -218,6 +225,12 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
         callback(err as Error)
       },
     )
+  }
+
+  #ready(hasher: HasherFactory | undefined, firstPartNumber: number): void {
+    const { checksum } = this.#options
+    this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber)
+    if (hasher && checksum !== false) this.#objectChecksum = new ObjectChecksummer(checksum, hasher)
   }
 
   /**
@@ -250,15 +263,24 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.#take([chunk], callback)
+    // Most writes fit in the part being filled while the window has room: copied in at once, with nothing
+    // allocated for them and the window checked once before and once after (a write of 16 KiB and one of 64 KiB
+    // are called 65,536 and 16,384 times per GiB).
+    this.#heldCallback = callback
+    const buffer = this.#buffer as PartBuffer
+    if (chunk.length <= COPY_STEP && chunk.length <= buffer.openPartRoom && !this.#windowFull() && !this.destroyed) {
+      this.#accept(chunk)
+      if (this.destroyed) this.#releaseHeld(this.#failure ?? null)
+      else if (!this.#windowFull()) this.#releaseHeld(null)
+      return
+    }
+    this.#take([chunk])
   }
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _writev(chunks: { chunk: Buffer }[], callback: (err?: Error | null) => void): void {
-    this.#take(
-      chunks.map(({ chunk }) => chunk),
-      callback,
-    )
+    this.#heldCallback = callback
+    this.#take(chunks.map(({ chunk }) => chunk))
   }
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
@@ -274,24 +296,35 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    if (err === null && this.result && this.writableFinished) {
+      // Stored: nothing is in flight and nothing is left to clean up (this runs after every object).
+      this.#detachSignal()
+      this.#window.leave(this.#member)
+      callback(null)
+      return
+    }
+    // The moment the upload is known to have failed: the clean-up's deadline starts now.
+    const failedAt = Date.now()
     this.#failure ??= err ?? new Error('destroyed')
     this.#detachSignal()
     const putting = this.#putting
     this.#abort.abort(this.#failure)
     this.#pending = undefined
+    this.#notePeak()
     // Parts not yet sent will not be: their blocks go back to the pool (parts in flight give theirs as they settle).
     this.#buffer?.dispose()
     this.#releaseHeld(err)
+    const report = (reported: Error | null) => {
+      if (reported instanceof S3SinkError) reported.cleanupMs = Date.now() - failedAt
+      this.#telemetry?.end(reported, this.#summary())
+      callback(reported)
+    }
     this.#cleanUp(err)
       .finally(() => this.#window.leave(this.#member))
       .then(
-        (stored) => err ?? this.#destroyedWhileCompleting(stored, putting),
-        (cleanupErr: unknown) => cleanupErr as Error,
+        (stored) => report(err ?? this.#destroyedWhileCompleting(stored, putting)),
+        (cleanupErr: unknown) => report(cleanupErr as Error),
       )
-      .then((final) => {
-        this.#telemetry?.end(final, this.#summary())
-        callback(final)
-      })
   }
 
   /**
@@ -320,11 +353,14 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     const buffer = this.#buffer as PartBuffer
     buffer.push(chunk)
     this.#bytesWritten += chunk.length
-    this.#notePeak()
     if (this.#suspending) return
-    // A full part is sent once the next byte arrives, so a stream of exactly one part is one PutObject.
-    while (buffer.fullParts > 0 && (this.#upload || buffer.fullParts > 1 || buffer.openPartSize > 0)) {
-      this.#startPart(buffer.takeFull() as Part)
+    if (buffer.fullParts > 0) {
+      // Bytes held only grow from one part taken or settled to the next: the peak is noted there, not per write.
+      this.#notePeak()
+      // A full part is sent once the next byte arrives, so a stream of exactly one part is one PutObject.
+      while (buffer.fullParts > 0 && (this.#upload || buffer.fullParts > 1 || buffer.openPartSize > 0)) {
+        this.#startPart(buffer.takeFull() as Part)
+      }
     }
     if (buffer.openPartNumber > this.#options.maxParts && buffer.openPartSize > 0) {
       const { maxParts, uniformParts } = this.#options
@@ -341,8 +377,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     }
   }
 
-  #take(chunks: Buffer[], callback: (err?: Error | null) => void): void {
-    this.#heldCallback = callback
+  /** A write that crosses a part boundary, is larger than COPY_STEP, meets a full window, or a `_writev`. */
+  #take(chunks: Buffer[]): void {
     this.#pending = { chunks, index: 0, offset: 0 }
     this.#pump()
   }
@@ -402,12 +438,14 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   }
 
   #multipartUpload(): MultipartUpload {
-    this.#upload ??= new MultipartUpload(this.#path, this.#options.params, this.#options.checksum)
+    const { params, checksum, cleanupTimeout } = this.#options
+    this.#upload ??= new MultipartUpload(this.#path, params, { checksum, cleanupTimeout })
     return this.#upload
   }
 
   /** Every part's outcome comes here: in-flight accounting, events, backpressure, failure. */
   #onPartSettled(part: Part, err: unknown, outcome: Outcome | undefined): void {
+    this.#notePeak()
     part.release()
     this.#inFlight--
     this.#inFlightBytes -= part.size
@@ -450,6 +488,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     // suspend() ends the stream with its own error once the parts in flight are stored.
     if (this.#suspending) return new Promise(() => {})
     this.#completing = true
+    this.#notePeak()
     const buffer = this.#buffer as PartBuffer
     if (!this.#upload && buffer.fullParts <= 1) {
       const part = buffer.fullParts === 1 ? (buffer.takeFull() as Part) : buffer.takeRest()
@@ -600,9 +639,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
 
   /** Takes up the upload of `resume`, if given; returns the number of the first part this sink's source fills. */
   async #takeUp(): Promise<number> {
-    const { resume, params, checksum } = this.#options
+    const { resume, params, checksum, cleanupTimeout } = this.#options
     if (!resume) return 1
-    this.#upload = new MultipartUpload(this.#path, params, checksum, resume.uploadId)
+    this.#upload = new MultipartUpload(this.#path, params, { checksum, cleanupTimeout, uploadId: resume.uploadId })
     const { kept, firstPartNumber, replay } = await takeUp(this.#path, this.#options, (code, message, context) =>
       this.#error(code, message, context),
     )

@@ -34,6 +34,8 @@ export class UploadWindow {
   readonly concurrency: number
   readonly maxBufferedBytes: number
   readonly #members = new Set<WindowMember>()
+  /** The one member, while there is exactly one (a sink's own window): `full()` is asked on every write. */
+  #only: WindowMember | undefined
 
   constructor(concurrency: number, maxBufferedBytes: number) {
     this.concurrency = concurrency
@@ -48,11 +50,14 @@ export class UploadWindow {
 
   join(member: WindowMember): void {
     this.#members.add(member)
+    this.#only = this.#members.size === 1 ? member : undefined
   }
 
   /** The member holds nothing any more: the room it took goes to the others. */
   leave(member: WindowMember): void {
-    if (this.#members.delete(member)) this.settled()
+    if (!this.#members.delete(member)) return
+    this.#only = this.#members.size === 1 ? (this.#members.values().next().value as WindowMember) : undefined
+    this.settled()
   }
 
   /**
@@ -60,6 +65,11 @@ export class UploadWindow {
    * request in flight (so that a part larger than the budget still goes out, one at a time).
    */
   full(): boolean {
+    const only = this.#only
+    if (only) {
+      const requests = only.requestsInFlight()
+      return requests >= this.concurrency || (requests > 0 && only.bufferedBytes() >= this.maxBufferedBytes)
+    }
     let requests = 0
     let bytes = 0
     for (const member of this.#members) {

@@ -13,6 +13,7 @@ import {
 import { checksumMember } from '../checksum/checksum.js'
 import { errorCode, httpStatus, S3SinkError } from '../core/errors.js'
 import type { ChecksumAlgorithm, StoredPart } from '../core/types.js'
+import { Deadline } from './deadline.js'
 import { completeAnswer, headObject, type StoredAnswer } from './head-object.js'
 import { pickFields, REQUEST_FIELDS, type S3SinkParams } from './params.js'
 import type { RequestPath } from './request.js'
@@ -35,6 +36,14 @@ export interface Completed extends StoredAnswer {
 /** How an abort ended: the upload is aborted, or the store no longer knows it (aborted or completed before). */
 export type AbortOutcome = 'aborted' | 'gone' | 'never-created'
 
+export interface UploadOptions {
+  checksum: ChecksumAlgorithm | false
+  /** Ms the clean-up after a failure may take, all its requests together; `0`: each request its `retryTimeout`. */
+  cleanupTimeout: number
+  /** The upload to take up (when resuming) instead of creating one. */
+  uploadId?: string | undefined
+}
+
 /**
  * Where the upload begins, completes or aborts; every request goes through the sink's {@link RequestPath}.
  *
@@ -42,11 +51,16 @@ export type AbortOutcome = 'aborted' | 'gone' | 'never-created'
  * Each attempt whose answer was lost may have created an upload all the same (S3 makes a new one per request),
  * so the time of each such attempt is kept, and once the upload id is known — or the upload is given up —
  * the uploads of this exact key initiated within those times are found and aborted; never another's.
+ *
+ * Once the upload is known to have failed, its clean-up — aborts, the checks after lost answers, the sweep of
+ * orphans — has one deadline, `cleanupTimeout` from that moment, shared by every request it sends: the failure is
+ * reported within it, with `abortError` when the clean-up could not be done by then.
  */
 export class MultipartUpload {
   readonly #path: RequestPath
   readonly #params: S3SinkParams
   readonly #checksum: ChecksumAlgorithm | false
+  readonly #cleanupTimeout: number
   readonly #created: Promise<string>
   #uploadId: string | undefined
   /** Local times [start, end] of Create attempts that failed without a 4xx answer: the store may have acted. */
@@ -54,11 +68,13 @@ export class MultipartUpload {
   /** Local times of the Create attempt that answered. */
   #answeredCreate: [number, number] | undefined
 
-  /** Creates a multipart upload, or takes up `existingUploadId` (when resuming). */
-  constructor(path: RequestPath, params: S3SinkParams, checksum: ChecksumAlgorithm | false, existingUploadId?: string) {
+  /** Creates a multipart upload, or takes up `options.uploadId` (when resuming). */
+  constructor(path: RequestPath, params: S3SinkParams, options: UploadOptions) {
+    const existingUploadId = options.uploadId
     this.#path = path
     this.#params = params
-    this.#checksum = checksum
+    this.#checksum = options.checksum
+    this.#cleanupTimeout = options.cleanupTimeout
     this.#uploadId = existingUploadId
     this.#created = existingUploadId === undefined ? this.#create() : Promise.resolve(existingUploadId)
     // A failed Create is reported by the parts that wait for it; this keeps it from being unhandled meanwhile.
@@ -106,7 +122,10 @@ export class MultipartUpload {
     const ignored = ignoredEncryption(this.#params, value)
     if (ignored) {
       // Caught before any byte is sent: the upload is aborted, nothing is stored unencrypted.
-      await this.#abortUpload(this.#path, value.UploadId).catch(() => {})
+      const deadline = this.#deadline()
+      await this.#abortUpload(this.#path.forCleanUp(deadline), value.UploadId)
+        .catch(() => {})
+        .finally(() => deadline?.end())
       throw new S3SinkError('ERR_S3_SINK_NOT_SUPPORTED', `CreateMultipartUpload: ${ignored}; nothing was stored`, {
         bucket: this.#params.Bucket,
         key: this.#params.Key,
@@ -222,33 +241,55 @@ export class MultipartUpload {
   }
 
   /**
-   * After a failure: aborts the upload at once, while the requests in flight are being cancelled — `pipeline()`
-   * rejects as soon as a source fails, without waiting for the sink's clean-up, so the sooner the abort reaches
-   * the store the better — and, when requests were in flight (`raced`), once more after they have ended
-   * (`idle`): a part may land after an abort (S3 documents this race). Clean-up runs on a path of its own, under
-   * the same policy, since the sink's signal has fired.
+   * After a failure — call it at the moment the failure is known: its deadline starts then. Aborts the upload at
+   * once, while the requests in flight are being cancelled — `pipeline()` rejects as soon as a source fails,
+   * without waiting for the sink's clean-up, so the sooner the abort reaches the store the better — and, when
+   * requests were in flight (`raced`), once more after they have ended (`idle`): a part may land after an abort
+   * (S3 documents this race). Clean-up runs on a path of its own, since the sink's signal has fired, and every
+   * request on it shares one deadline, `cleanupTimeout` from now.
    *
    * When the sink was completing (`completedParts` given) and the store no longer knows the upload, a Complete
    * cut short may have gone through: resolves with the object then, if it is this upload's. Rejects with the
-   * abort's error when the upload could not be aborted.
+   * abort's error when the upload could not be aborted (within the deadline).
    */
   async abandon(
     idle: Promise<void>,
     raced: boolean,
     completedParts?: () => readonly StoredPart[],
   ): Promise<Completed | undefined> {
-    const path = this.#path.withSignal(new AbortController().signal)
-    const first = this.abort(path).catch((e: unknown) => e as Error)
-    await idle
-    let outcome = await first
-    if (raced || outcome instanceof Error) {
-      const again = await this.abort(path).catch((e: unknown) => e as Error)
-      // Gone after a first abort that went through: aborted, as wanted.
-      outcome = outcome === 'aborted' && again === 'gone' ? outcome : again
+    const deadline = this.#deadline()
+    const path = this.#path.forCleanUp(deadline)
+    try {
+      const first = this.abort(path).catch((e: unknown) => e as Error)
+      await idle
+      let outcome = await first
+      // A first abort that failed for lack of time is the one to report: another could not even be sent.
+      if (outcome instanceof Error ? !deadline?.expired : raced) {
+        const again = await this.abort(path).catch((e: unknown) => e as Error)
+        // Gone after a first abort that went through: aborted, as wanted.
+        outcome = outcome === 'aborted' && again === 'gone' ? outcome : again
+      }
+      if (outcome instanceof Error) throw outcome
+      if (outcome !== 'gone' || !completedParts) return undefined
+      return await this.stored(completedParts(), path).catch(() => undefined)
+    } finally {
+      deadline?.end()
     }
-    if (outcome instanceof Error) throw outcome
-    if (outcome !== 'gone' || !completedParts) return undefined
-    return this.stored(completedParts(), path).catch(() => undefined)
+  }
+
+  /** The clean-up's deadline, from now; none with `cleanupTimeout: 0`. */
+  #deadline(): Deadline | undefined {
+    const ms = this.#cleanupTimeout
+    if (ms === 0) return undefined
+    return new Deadline(
+      ms,
+      () =>
+        new S3SinkError(
+          'ERR_S3_SINK_CLEANUP_TIMEOUT',
+          `the clean-up after the failure ran out of cleanupTimeout (${ms} ms)`,
+          { bucket: this.#params.Bucket, key: this.#params.Key, uploadId: this.#uploadId },
+        ),
+    )
   }
 
   /**

@@ -1,4 +1,5 @@
 // Where a part becomes a request: UploadPart (and the PutObject of a short stream), each attempt a fresh body.
+import { createHash } from 'node:crypto'
 import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3'
 import { checksumMember } from '../checksum/checksum.js'
 import { S3SinkError } from '../core/errors.js'
@@ -6,8 +7,9 @@ import type { ChecksumAlgorithm, Part } from '../core/types.js'
 import { pickFields, REQUEST_FIELDS, type S3SinkParams } from './params.js'
 import { PartBody } from './part-body.js'
 import type { RequestPath, Sent } from './request.js'
+import { templateFor } from './shared-template.js'
 import { ignoredEncryption } from './store-limits.js'
-import { captureTemplate, sendOnWire, type WireAnswer, type WireTemplate } from './wire.js'
+import { sendOnWire, type WireAnswer, type WireTemplate } from './wire.js'
 
 /** What a request with a part's bytes as its body needs besides the part. */
 export interface BodyRequest {
@@ -23,11 +25,12 @@ export interface BodyRequest {
 
 /**
  * Sends a sink's parts (and the single PutObject of a short stream) on the lean wire path: each attempt is one
- * request made from a template the SDK built once, signed and sent with the client's own signer and handler.
+ * request made from a template the SDK built once (for every sink of the client with the same params but the
+ * key), signed and sent with the client's own signer and handler.
  */
 export class PartSender {
   readonly #req: BodyRequest
-  /** The UploadPart request of this upload, as the SDK builds it (captured once, again after a failure). */
+  /** The UploadPart request of this upload, as the SDK builds it (made once, again after a failure). */
   #partTemplate: Promise<WireTemplate> | undefined
   /** The bodies of the attempts in flight. */
   readonly #bodies = new Set<PartBody>()
@@ -59,7 +62,11 @@ export class PartSender {
       Body: EMPTY,
     })
     const template = (signal: AbortSignal) => {
-      this.#partTemplate ??= this.#capture(new UploadPartCommand(input as never), signal)
+      this.#partTemplate ??= this.#capture(
+        `UploadPart ${shapeOf(input)}`,
+        (Key) => new UploadPartCommand({ ...input, Key } as never),
+        signal,
+      )
       return this.#partTemplate
     }
     return this.#send('UploadPart', part, input, template, { partNumber: String(part.partNumber), uploadId })
@@ -73,12 +80,19 @@ export class PartSender {
     const { ChecksumType: _, ...params } = this.#req.params
     const input = withChecksumPlaceholder(this.#req.checksum, { ...params, ContentLength: 0, Body: EMPTY })
     let template: Promise<WireTemplate> | undefined
+    const shape = `PutObject ${shapeOf(input)}`
     const sent = await this.#send(
       'PutObject',
       part,
       input,
       (signal) => {
-        template ??= captureTemplate(this.#req.path.client, new PutObjectCommand(input as never), signal)
+        template ??= templateFor(
+          this.#req.path.client,
+          shape,
+          (Key) => new PutObjectCommand({ ...input, Key } as never),
+          params.Key,
+          signal,
+        )
         template.catch(() => {
           template = undefined
         })
@@ -97,8 +111,8 @@ export class PartSender {
     return sent
   }
 
-  #capture(command: object, signal: AbortSignal): Promise<WireTemplate> {
-    const captured = captureTemplate(this.#req.path.client, command, signal)
+  #capture(shape: string, command: (key: string) => object, signal: AbortSignal): Promise<WireTemplate> {
+    const captured = templateFor(this.#req.path.client, shape, command, this.#req.params.Key, signal)
     captured.catch(() => {
       this.#partTemplate = undefined
     })
@@ -155,6 +169,16 @@ export type PartOutput = {
 } & Record<string, string | undefined>
 
 const EMPTY = Buffer.alloc(0)
+
+/**
+ * What a request's template depends on besides the key: the input's other fields (the upload id and part number
+ * go in the query, which every request sets for itself).
+ */
+function shapeOf(input: Record<string, unknown>): string {
+  const { Key: _key, Body: _body, UploadId: _id, PartNumber: _n, ...rest } = input
+  // Hashed: the params may hold an SSE-C key, which a map key should not keep in the clear.
+  return createHash('sha256').update(JSON.stringify(rest)).digest('base64')
+}
 
 /**
  * The template is built with an empty body: a checksum member with a placeholder keeps the SDK from computing

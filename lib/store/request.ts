@@ -3,7 +3,8 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import { describe, httpStatus, S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
 import type { Operation } from '../core/types.js'
-import { type RequestPolicy, RetriesExhausted, withRetries } from './retry.js'
+import type { Deadline } from './deadline.js'
+import { isRetryable, type RequestPolicy, RetriesExhausted, type RetryLimit, withRetries } from './retry.js'
 import { scrub } from './scrub.js'
 import { refusal } from './store-limits.js'
 import type { RequestTelemetry, UploadTelemetry } from './telemetry.js'
@@ -70,6 +71,11 @@ interface Command {
  * once, with the signal's reason) and error scrubbing; a request that fails for good fails with an
  * {@link S3SinkError} named after it. The SDK's own retries are turned off for these requests, so retries are
  * never doubled, never hidden from `onRetry`, and never send a second CreateMultipartUpload behind our back.
+ *
+ * A path is one upload's (or one helper call's): its requests share one retry clock. Once they have been failing
+ * for `retryTimeout` with none succeeding, none of them is retried any more — a store that is gone is given up
+ * once, not once per part, each part after the other. A path made {@link forCleanUp} has a {@link Deadline}
+ * instead: every attempt of every request on it ends by then.
  */
 export class RequestPath {
   readonly client: S3Client
@@ -77,6 +83,10 @@ export class RequestPath {
   readonly signal: AbortSignal
   readonly #onRetry: ((failed: FailedAttempt) => void) | undefined
   readonly #context: () => S3SinkErrorContext
+  /** When this path's requests began failing (ms since the epoch), none succeeding since; undefined meanwhile. */
+  #failingSince: number | undefined
+  /** The budget of every attempt on a clean-up path, instead of `retryTimeout`. */
+  #deadline: Deadline | undefined
   /** The upload's spans and metrics, when the application registered an OpenTelemetry provider. */
   readonly #telemetry: UploadTelemetry | undefined
 
@@ -96,9 +106,22 @@ export class RequestPath {
     this.#telemetry = telemetry
   }
 
-  /** The same path, cancelled by `signal` instead: clean-up goes on after the owner's signal has fired. */
-  withSignal(signal: AbortSignal): RequestPath {
-    return new RequestPath(this.client, this.policy, signal, this.#onRetry, this.#context, this.#telemetry)
+  /**
+   * The path of the clean-up after a failure: its own signal (the owner's has fired, and clean-up goes on), and
+   * `deadline`, when given, as the time budget of every attempt on it — shared, not renewed per request. Without
+   * one, each request has the policy's `retryTimeout`, on a retry clock of its own.
+   */
+  forCleanUp(deadline: Deadline | undefined): RequestPath {
+    const path = new RequestPath(
+      this.client,
+      this.policy,
+      new AbortController().signal,
+      this.#onRetry,
+      this.#context,
+      this.#telemetry,
+    )
+    path.#deadline = deadline
+    return path
   }
 
   /**
@@ -131,12 +154,16 @@ export class RequestPath {
   ): Promise<Sent<T>> {
     const started = Date.now()
     const { partNumber } = options
+    const carriesBody = operation === 'UploadPart' || operation === 'PutObject'
+    const deadline = this.#deadline
     try {
+      // Sent after its deadline, a request would be cancelled at once: it is not sent.
+      if (deadline?.expired) throw new RetriesExhausted(deadline.reason, 0, true)
       const { value, attempts } = await withRetries(
         this.policy,
         this.signal,
         async (n) => {
-          const watchdog = new StallWatchdog(this.policy.stallTimeout, operation, partNumber, this.signal)
+          const watchdog = new StallWatchdog(this.policy.stallTimeout, operation, partNumber, this.signal, deadline)
           const tools: AttemptTools = {
             signal: watchdog.signal,
             progress: () => watchdog.progress(),
@@ -144,12 +171,15 @@ export class RequestPath {
             attempt: n,
           }
           try {
-            if (!telemetry) return await attempt(tools)
-            telemetry.attempts = n
-            return await telemetry.within(() => attempt(tools))
+            if (telemetry) telemetry.attempts = n
+            const value = await (telemetry ? telemetry.within(() => attempt(tools)) : attempt(tools))
+            this.#failingSince = undefined
+            return value
           } catch (err) {
-            // An attempt the watchdog cancelled fails with the SDK's AbortError; report the stall instead.
-            throw scrub(watchdog.signal.aborted && !this.signal.aborted ? watchdog.signal.reason : err)
+            // An attempt the watchdog cancelled fails with the SDK's AbortError; report the stall (or the deadline).
+            const failed = scrub(watchdog.signal.aborted && !this.signal.aborted ? watchdog.signal.reason : err)
+            if (!this.signal.aborted && isRetryable(failed, carriesBody)) this.#failingSince ??= Date.now()
+            throw failed
           } finally {
             watchdog.stop()
           }
@@ -164,18 +194,21 @@ export class RequestPath {
             error,
           })
         },
-        operation === 'UploadPart' || operation === 'PutObject',
+        carriesBody,
+        this.#limit(),
       )
       return { value, attempts, started }
     } catch (err) {
       if (!(err instanceof RetriesExhausted)) throw err
       const cause = err.lastError
       const what = partNumber === undefined || operation !== 'UploadPart' ? operation : `part ${partNumber}`
-      const tried = ` after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}`
+      const tried =
+        err.attempts === 0 ? ' (not sent)' : ` after ${err.attempts} attempt${err.attempts === 1 ? '' : 's'}`
       const refused = await refusal(cause, operation, options.input?.(), this.client)
       const code = refused ? 'ERR_S3_SINK_NOT_SUPPORTED' : (options.code ?? FAILURE_CODES[operation])
       const why = refused ? `${refused}: ${describe(cause)}` : describe(cause)
-      throw new S3SinkError(code, `${what} failed${tried}: ${why}`, {
+      const late = err.outOfTime && err.attempts > 0 ? `; ${this.#outOfTime(started)}` : ''
+      throw new S3SinkError(code, `${what} failed${tried}: ${why}${late}`, {
         ...this.#context(),
         ...options.context,
         cause,
@@ -184,6 +217,28 @@ export class RequestPath {
         statusCode: httpStatus(cause),
       })
     }
+  }
+
+  /**
+   * When a request whose first attempt began at `started` starts no other: the deadline, on a clean-up path;
+   * otherwise `retryTimeout` after that first attempt, or after this path's requests began failing, if sooner.
+   */
+  #limit(): RetryLimit {
+    const deadline = this.#deadline
+    if (deadline) return () => deadline.at
+    const { retryTimeout } = this.policy
+    if (retryTimeout === 0) return () => Number.POSITIVE_INFINITY
+    return (started) => Math.min(started, this.#failingSince ?? started) + retryTimeout
+  }
+
+  /** Why a request that ran out of time started no other attempt. */
+  #outOfTime(started: number): string {
+    if (this.#deadline) return `no time was left for another attempt within cleanupTimeout (${this.#deadline.ms} ms)`
+    const { retryTimeout } = this.policy
+    if (this.#failingSince !== undefined && this.#failingSince < started) {
+      return `the upload's requests had been failing for retryTimeout (${retryTimeout} ms), none succeeding`
+    }
+    return `no time was left for another attempt within retryTimeout (${retryTimeout} ms)`
   }
 
   /** Sends an SDK command (a fresh one per attempt) under the policy, with the SDK's own retries off. */
@@ -224,8 +279,8 @@ const NO_SDK_RETRY = {
 } as const
 
 /**
- * Cancels an attempt that neither sends bytes nor gets its answer for `timeout` ms, or whose owner's signal
- * aborts (with the owner's reason). One timer per attempt, re-armed lazily: progress only records the time, so
+ * Cancels an attempt that neither sends bytes nor gets its answer for `timeout` ms, whose owner's signal aborts
+ * (with the owner's reason), or whose deadline comes (with the deadline's). One timer per attempt, re-armed lazily: progress only records the time, so
  * the byte path does not touch timers. The owner's signal is followed with one listener, removed when the
  * attempt ends, rather than `AbortSignal.any`, which costs more per attempt and keeps its signals alive longer.
  */
@@ -235,19 +290,30 @@ class StallWatchdog {
   readonly #operation: Operation
   readonly #partNumber: number | undefined
   readonly #owner: AbortSignal
+  readonly #deadline: Deadline | undefined
   readonly #onOwnerAbort = () => this.#controller.abort(this.#owner.reason)
+  readonly #onDeadline = () => this.#controller.abort(this.#deadline?.reason)
   #last = Date.now()
   #timer: NodeJS.Timeout | undefined
   #sample: (() => number) | undefined
   #sampled = 0
 
-  constructor(timeout: number, operation: Operation, partNumber: number | undefined, owner: AbortSignal) {
+  constructor(
+    timeout: number,
+    operation: Operation,
+    partNumber: number | undefined,
+    owner: AbortSignal,
+    deadline: Deadline | undefined,
+  ) {
     this.#timeout = timeout
     this.#operation = operation
     this.#partNumber = partNumber
     this.#owner = owner
+    this.#deadline = deadline
     if (owner.aborted) this.#onOwnerAbort()
     else owner.addEventListener('abort', this.#onOwnerAbort, { once: true })
+    if (deadline?.expired) this.#onDeadline()
+    else deadline?.signal.addEventListener('abort', this.#onDeadline, { once: true })
     if (timeout > 0) this.#arm(timeout)
   }
 
@@ -268,6 +334,7 @@ class StallWatchdog {
   stop(): void {
     clearTimeout(this.#timer)
     this.#owner.removeEventListener('abort', this.#onOwnerAbort)
+    this.#deadline?.signal.removeEventListener('abort', this.#onDeadline)
   }
 
   #arm(ms: number): void {

@@ -68,7 +68,10 @@ export function isRetryable(err: unknown, carriesBody = true): boolean {
 export interface RetryPolicy {
   /** Most attempts at one request. */
   maxAttempts: number
-  /** No attempt starts this many ms after the request's first one began; `0`: no limit in time. */
+  /**
+   * No attempt starts this many ms after the request's first one began, nor (on a {@link RequestPath}) this many ms
+   * after the requests of its upload began failing with none succeeding since; `0`: no limit in time.
+   */
   retryTimeout: number
   baseDelay: number
   maxDelay: number
@@ -111,16 +114,27 @@ export class RetriesExhausted extends Error {
   constructor(
     readonly lastError: unknown,
     readonly attempts: number,
+    /** The request stopped because its time ran out (another attempt would have started too late). */
+    readonly outOfTime = false,
   ) {
     super('retries exhausted', { cause: lastError })
   }
 }
 
+/** The time after which a request whose first attempt began at `started` starts no other (ms since the epoch). */
+export type RetryLimit = (started: number) => number
+
+/** `retryTimeout` ms after the request's first attempt began; no limit with `0`. */
+function ownRetryLimit(policy: Pick<RetryPolicy, 'retryTimeout'>): RetryLimit {
+  return (started) => (policy.retryTimeout > 0 ? started + policy.retryTimeout : Number.POSITIVE_INFINITY)
+}
+
 /**
  * Runs `attempt` until it succeeds, fails with an error retrying cannot fix, or the budget is spent:
- * `maxAttempts` attempts, or `retryTimeout` ms since the first attempt began (a wait that would end past it is
- * not taken). Rejects with {@link RetriesExhausted} carrying the last error and the number of attempts made,
- * or with `signal`'s reason once it aborts. `carriesBody`: whether the request sends a body (see {@link isRetryable}).
+ * `maxAttempts` attempts, or the time `limit` gives (by default `retryTimeout` ms since the first attempt began;
+ * a wait that would end past it is not taken). Rejects with {@link RetriesExhausted} carrying the last error and
+ * the number of attempts made, or with `signal`'s reason once it aborts. `carriesBody`: whether the request
+ * sends a body (see {@link isRetryable}).
  */
 export async function withRetries<T>(
   policy: RetryPolicy,
@@ -128,6 +142,7 @@ export async function withRetries<T>(
   attempt: (attemptNumber: number) => Promise<T>,
   onRetry?: (err: unknown, attemptNumber: number, delay: number) => void,
   carriesBody = true,
+  limit: RetryLimit = ownRetryLimit(policy),
 ): Promise<{ value: T; attempts: number }> {
   const started = Date.now()
   for (let n = 1; ; n++) {
@@ -138,9 +153,8 @@ export async function withRetries<T>(
       signal.throwIfAborted()
       if (n >= policy.maxAttempts || !isRetryable(err, carriesBody)) throw new RetriesExhausted(err, n)
       const delay = backoffDelay(n, policy, Math.random, isThrottling(err))
-      if (policy.retryTimeout > 0 && Date.now() + delay - started >= policy.retryTimeout) {
-        throw new RetriesExhausted(err, n)
-      }
+      // Asked again after each attempt: the limit may depend on what other requests met meanwhile.
+      if (Date.now() + delay >= limit(started)) throw new RetriesExhausted(err, n, true)
       onRetry?.(err, n, delay)
       // An abort during the wait rejects with Node's AbortError; report the signal's own reason instead.
       await sleep(delay, undefined, { signal }).catch(() => signal.throwIfAborted())

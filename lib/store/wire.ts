@@ -53,8 +53,17 @@ export interface WireTemplate {
   request: WireRequest
   signer: HttpSigner
   signingProperties: Record<string, unknown>
-  /** The client's SigV4 signer for this template's requests, made once (see {@link sign}). */
-  requestSigner?: Promise<MadeSigner | undefined> | undefined
+}
+
+/**
+ * The client's SigV4 signer for a template's requests, made once (see {@link sign}); by its signing properties,
+ * which the templates made from one capture (for other keys, {@link withPath}) share.
+ */
+const requestSigners = new WeakMap<object, Promise<MadeSigner | undefined>>()
+
+/** `template` for another object of the same bucket: the same request but its path (see `shared-template.ts`). */
+export function withPath(template: WireTemplate, path: string): WireTemplate {
+  return { ...template, request: { ...template.request, path } }
 }
 
 /** Headers the SDK may add for a body it would checksum or frame itself; the wire path decides them alone. */
@@ -177,15 +186,18 @@ export async function sendOnWire(
  * cache is keyed by the credentials. Where the client's config has no such signer, the SDK's auth scheme signs.
  */
 async function sign(template: WireTemplate, request: WireRequest): Promise<WireRequest> {
-  if (!template.requestSigner) {
-    const making = requestSignerOf(template.signingProperties)
+  const properties = template.signingProperties
+  let making = requestSigners.get(properties)
+  if (!making) {
+    const started = requestSignerOf(properties)
     // A signer that could not be made is made again for the next attempt.
-    making.catch(() => {
-      if (template.requestSigner === making) template.requestSigner = undefined
+    started.catch(() => {
+      if (requestSigners.get(properties) === started) requestSigners.delete(properties)
     })
-    template.requestSigner = making
+    requestSigners.set(properties, started)
+    making = started
   }
-  const made = await template.requestSigner
+  const made = await making
   if (!made) return template.signer.sign(request, undefined, template.signingProperties)
   const { signer, config, signingRegion, signingService } = made
   const noSkewCorrection = (await config.disableClockSkewCorrection?.()) === true
@@ -224,11 +236,18 @@ interface HttpAnswer {
   body: NodeJS.ReadableStream
 }
 
-async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<string> {
-  if (!stream) return ''
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+/**
+ * The answer's body as text, read with plain listeners: the async iterator of a Readable costs an end-of-stream
+ * watcher and a promise per chunk, for a body that is empty but for error answers.
+ */
+function readAll(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+  if (!stream) return Promise.resolve('')
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.once('end', () => resolve(chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8')))
+    stream.once('error', reject)
+  })
 }
 
 /** Skew beyond which the store's clock is taken for the signer's (as the SDK does). */
