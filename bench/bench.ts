@@ -11,6 +11,7 @@
 //
 //   npm run bench [-- --bytes 1GiB --runs 3 --sizes 5,8,16 --chunks 64,16 --concurrency 1,4,8
 //                     --endpoints null,tls,small,wan,store,memory,rolling --objects 2000]
+//   (also tracing: s3-sink with OpenTelemetry off, with only a context manager, and on)
 //   (also zero-copy-shared, zero-copy-fresh, zero-copy-slices: the copy against holding the written Buffers)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -532,9 +533,28 @@ try {
         ['rolling', 'rolling-anywhere'],
         ['rolling-anywhere', 's3-sink'],
       ]
+    } else if (name === 'tracing') {
+      // s3-sink with nothing registered with OpenTelemetry (nothing of its API is loaded), with only a context
+      // manager registered (no span is made), and with a tracer and a meter provider (a span per upload and per
+      // request, the metrics): what tracing costs, and how much of it is the context manager's.
+      const server = await startNullServer([])
+      servers.push(server.proc)
+      target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+      title = `OpenTelemetry off and on: ${endpointBytes / MIB} MiB, null endpoint`
+      cases = sizes.flatMap((partSize) =>
+        ['s3-sink', 's3-sink-context-only', 's3-sink-traced'].map((impl) => ({
+          impl,
+          c: { bytes: endpointBytes, partSize, concurrency: REFERENCE.concurrency, key: '' },
+        })),
+      )
+      pairs = [
+        ['s3-sink-traced', 's3-sink'],
+        ['s3-sink-traced', 's3-sink-context-only'],
+        ['s3-sink-context-only', 's3-sink'],
+      ]
     } else {
       throw new Error(
-        `unknown endpoint ${name}: use null, tls, small, wan, store, memory, rolling, zero-copy-{shared,fresh,slices}`,
+        `unknown endpoint ${name}: use null, tls, small, wan, store, memory, rolling, zero-copy-{shared,fresh,slices}, tracing`,
       )
     }
     // One round of the memory run: peak RSS barely varies, and 4 GiB per upload is long.

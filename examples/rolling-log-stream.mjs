@@ -30,13 +30,13 @@ const start = await readFile(positionFile, 'utf8').then(
 )
 
 /**
- * The log: JSON lines as an application writes them, in bursts, from `position` on. Destroying it stops it,
- * as closing a consumer would.
+ * The log: JSON lines as an application writes them, in bursts, from `position` on. `stop()` ends it after the
+ * last whole burst; destroying it stops it, as closing a consumer would.
  */
 function logStream(position) {
   let timer
   let sequence = 0
-  return new Readable({
+  const stream = new Readable({
     read() {
       timer ??= setInterval(() => {
         let burst = ''
@@ -58,6 +58,11 @@ function logStream(position) {
       callback(err)
     },
   })
+  stream.stop = () => {
+    clearInterval(timer)
+    stream.push(null)
+  }
+  return stream
 }
 
 const sink = new S3RollingSink({
@@ -92,7 +97,7 @@ process.on('SIGHUP', () => {
 process.once('SIGTERM', () => {
   console.log('SIGTERM: storing what is buffered, then exiting')
   // Ending the source ends the sink: the object being filled is stored (it ends at a line's end), then 'finish'.
-  log.push(null)
+  log.stop()
 })
 
 // The example's own operator: a rotation after 1.5 s, a shutdown after 3 s.

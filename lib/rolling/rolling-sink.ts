@@ -17,6 +17,12 @@ import { S3Sink } from '../sink/sink.js'
 import type { WritableEvents } from '../sink/typed-events.js'
 import { SHARED_WINDOW, type SharedWindowOption, UploadWindow } from '../sink/window.js'
 import { RequestPath } from '../store/request.js'
+import {
+  activeContext,
+  TELEMETRY_PARENT,
+  type TelemetryContext,
+  type TelemetryParentOption,
+} from '../store/telemetry.js'
 import { CUT, type Cut, RecordCutter } from './record-cutter.js'
 import { type ResolvedRollingOptions, resolveRollingOptions, type S3RollingSinkOptions } from './rolling-options.js'
 import { type Replayed, takeUpObjects } from './rolling-resume.js'
@@ -136,6 +142,8 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   #lastCheckpoint: string | undefined
   /** Cancels the requests of `_construct` when the sink is destroyed. */
   readonly #construction = new AbortController()
+  /** The caller's OpenTelemetry context when the sink was made: the parent of every object's upload span. */
+  readonly #telemetryParent: TelemetryContext | undefined = activeContext()
 
   /**
    * Checks the options; nothing is sent before the first object's first part is full (or `end()`).
@@ -394,11 +402,12 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       })
     } else {
       const resume = how?.upload
-      const sinkOptions: S3SinkOptions & SharedWindowOption = {
+      const sinkOptions: S3SinkOptions & SharedWindowOption & TelemetryParentOption = {
         ...objectOptions,
         params: { ...objectOptions.params, Key: key },
         ...(resume ? { resume } : {}),
         [SHARED_WINDOW]: this.#window,
+        [TELEMETRY_PARENT]: this.#telemetryParent,
       }
       const created = new S3Sink(sinkOptions)
       sink = created

@@ -1,5 +1,7 @@
 import { Writable, type WritableOptions } from 'node:stream'
+import type { S3SinkError } from '../core/errors.js'
 import type { EventMap, TypedWritable } from './typed-events.js'
+import { writableStreamOf } from './web.js'
 
 /**
  * A Writable of bytes that closes when handed something else. Node throws at once on a chunk that is not bytes
@@ -22,9 +24,33 @@ class ClosingWritable extends Writable {
       throw err
     }
   }
+
+  toWeb(): WritableStream<Uint8Array> {
+    return writableStreamOf(this)
+  }
+}
+
+/** What the sinks add to a Writable of bytes. */
+export interface ByteSink {
+  /**
+   * This sink as a WHATWG `WritableStream<Uint8Array>`, for `fetch()` bodies, `Blob.stream()`,
+   * `CompressionStream` and whatever else hands out a `ReadableStream`: `await response.body.pipeTo(sink.toWeb())`.
+   *
+   * - Each write resolves once the sink has taken its chunk, so the sink's backpressure (its window of parts in
+   *   flight) holds the writer; `pipeTo()` reads no further ahead than the sink's `highWaterMark` in bytes.
+   * - `close()`, and so `pipeTo()`, resolves only once the sink has finished: its object (a rolling sink: every
+   *   object) is stored, and `result` is set.
+   * - `abort(reason)`, a source that errors, and an aborted `pipeTo(…, { signal })` destroy the sink with that
+   *   reason; the returned promise (and `pipeTo()`'s) settles once the multipart upload is aborted.
+   * - A sink that fails errors the stream with its own {@link S3SinkError}, once its clean-up is done: the write
+   *   or close in flight rejects with it, and so does `pipeTo()`.
+   *
+   * Take one WritableStream per sink, and write to the sink through it only.
+   */
+  toWeb(): WritableStream<Uint8Array>
 }
 
 /** The base of the sinks: a Writable of bytes (see above), its events typed by `Events` (see `TypedWritable`). */
 export const ByteWritable = ClosingWritable as unknown as new <Events extends EventMap<Events>>(
   options?: WritableOptions,
-) => TypedWritable<Events>
+) => TypedWritable<Events> & ByteSink

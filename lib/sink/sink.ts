@@ -15,6 +15,12 @@ import { completeAnswer } from '../store/head-object.js'
 import { type Completed, MultipartUpload } from '../store/multipart-upload.js'
 import { PartSender } from '../store/part-upload.js'
 import { RequestPath, type Sent } from '../store/request.js'
+import {
+  TELEMETRY_PARENT,
+  type TelemetryParentOption,
+  type UploadSummary,
+  UploadTelemetry,
+} from '../store/telemetry.js'
 import { ByteWritable } from './byte-writable.js'
 import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
 import { PartBuffer } from './part-buffer.js'
@@ -83,6 +89,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   readonly #abort = new AbortController()
   /** Every request of the sink goes this way: watchdog, retries, this sink's signal, scrubbed errors. */
   readonly #path: RequestPath
+  /** The upload's span and metrics; undefined unless an OpenTelemetry provider is registered. */
+  readonly #telemetry: UploadTelemetry | undefined
   /** Sends the parts' bytes. */
   readonly #sender: PartSender
   /** The requests and memory this sink's parts may take: its own, or one shared with other sinks. */
@@ -142,12 +150,20 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       pump: () => this.#pump(),
     }
     this.#window.join(this.#member)
+    // The objects of an S3RollingSink go under the context the rolling sink was made in; any other upload under
+    // the caller's active context.
+    this.#telemetry = UploadTelemetry.start(
+      resolved.params.Bucket,
+      resolved.params.Key,
+      (options as TelemetryParentOption)[TELEMETRY_PARENT],
+    )
     this.#path = new RequestPath(
       resolved.client,
       requestPolicy(resolved),
       this.#abort.signal,
       (failed) => this.emit('retry', failed satisfies RetryInfo),
       () => this.#context(),
+      this.#telemetry,
     )
     this.#sender = new PartSender({
       path: this.#path,
@@ -189,14 +205,16 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   override _construct(callback: (err?: Error | null) => void): void {
     const { checksum, resume } = this.#options
     const loaded = checksum === false ? undefined : loadedHasher(checksum)
-    // The usual case, with nothing to wait for: ready at once.
-    if (!resume && (checksum === false || loaded)) {
+    // The usual case, with nothing to wait for: ready at once. (With telemetry, the upload's span starts first.)
+    if (!resume && !this.#telemetry && (checksum === false || loaded)) {
       this.#ready(loaded, 1)
       callback()
       return
     }
     const ready = checksum === false ? Promise.resolve(undefined) : loadHasher(checksum)
-    Promise.all([ready, this.#takeUp()]).then(
+    // The first request (a resumed upload's ListParts) waits for the upload's span.
+    const takenUp = this.#telemetry ? this.#telemetry.ready().then(() => this.#takeUp()) : this.#takeUp()
+    Promise.all([ready, takenUp]).then(
       ([hasher, firstPartNumber]) => {
         this.#ready(hasher, firstPartNumber)
         callback()
@@ -268,7 +286,10 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _final(callback: (err?: Error | null) => void): void {
     this.#finish().then(
-      () => callback(),
+      () => {
+        this.#telemetry?.end(null, this.#summary())
+        callback()
+      },
       (err: unknown) => callback(err as Error),
     )
   }
@@ -295,6 +316,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     this.#releaseHeld(err)
     const report = (reported: Error | null) => {
       if (reported instanceof S3SinkError) reported.cleanupMs = Date.now() - failedAt
+      this.#telemetry?.end(reported, this.#summary())
       callback(reported)
     }
     this.#cleanUp(err)
@@ -643,6 +665,17 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       ...(this.#options.checksumType ? { checksumType: this.#options.checksumType } : {}),
       parts: this.#sortedParts(),
       bytesUploaded: this.#bytesUploaded,
+    }
+  }
+
+  /** How the upload ended, for its span. */
+  #summary(): UploadSummary {
+    return {
+      result: this.result,
+      uploadId: this.#upload?.uploadId,
+      bytesWritten: this.#bytesWritten,
+      bytesUploaded: this.#bytesUploaded,
+      parts: this.#completedParts.length,
     }
   }
 

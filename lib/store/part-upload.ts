@@ -155,7 +155,7 @@ export class PartSender {
           body.destroy()
         }
       },
-      { ...(operation === 'UploadPart' ? { partNumber: part.partNumber } : {}), input: () => input },
+      { ...(operation === 'UploadPart' ? { partNumber: part.partNumber } : {}), input: () => input, bytes: part.size },
     )
   }
 }

@@ -8,6 +8,7 @@ import type { Deadline } from './deadline.js'
 import { isRetryable, type RequestPolicy, RetriesExhausted, type RetryLimit, withRetries } from './retry.js'
 import { scrub } from './scrub.js'
 import { refusal } from './store-limits.js'
+import type { RequestTelemetry, UploadTelemetry } from './telemetry.js'
 
 /** What a request that fails for good fails with, unless its caller names another code. */
 const FAILURE_CODES: Record<Operation, S3SinkErrorCode> = {
@@ -62,6 +63,8 @@ export interface RunOptions {
    * answer must not be lost, because the store may act on it all the same (CreateMultipartUpload).
    */
   cutOff?: AbortSignal
+  /** The size of the request's body, for its span. */
+  bytes?: number
 }
 
 /** A command of `@aws-sdk/client-s3`, as far as the request path touches it. */
@@ -91,6 +94,8 @@ export class RequestPath {
   #failingSince: number | undefined
   /** The budget of every attempt on a clean-up path, instead of `retryTimeout`. */
   #deadline: Deadline | undefined
+  /** The upload's spans and metrics, when the application registered an OpenTelemetry provider. */
+  readonly #telemetry: UploadTelemetry | undefined
 
   constructor(
     client: S3Client,
@@ -98,12 +103,14 @@ export class RequestPath {
     signal: AbortSignal,
     onRetry?: (failed: FailedAttempt) => void,
     context: () => S3SinkErrorContext = () => ({}),
+    telemetry?: UploadTelemetry,
   ) {
     this.client = client
     this.policy = policy
     this.signal = signal
     this.#onRetry = onRetry
     this.#context = context
+    this.#telemetry = telemetry
   }
 
   /**
@@ -112,7 +119,14 @@ export class RequestPath {
    * one, each request has the policy's `retryTimeout`, on a retry clock of its own.
    */
   forCleanUp(deadline: Deadline | undefined): RequestPath {
-    const path = new RequestPath(this.client, this.policy, new AbortController().signal, this.#onRetry, this.#context)
+    const path = new RequestPath(
+      this.client,
+      this.policy,
+      new AbortController().signal,
+      this.#onRetry,
+      this.#context,
+      this.#telemetry,
+    )
     path.#deadline = deadline
     return path
   }
@@ -127,6 +141,24 @@ export class RequestPath {
     attempt: (tools: AttemptTools) => Promise<T>,
     options: RunOptions = {},
   ): Promise<Sent<T>> {
+    const telemetry = this.#telemetry?.request(operation, options)
+    if (!telemetry) return this.#run(operation, attempt, options, undefined)
+    try {
+      const sent = await this.#run(operation, attempt, options, telemetry)
+      telemetry.end(this.#context().uploadId)
+      return sent
+    } catch (err) {
+      telemetry.end(this.#context().uploadId, err, this.signal.aborted)
+      throw err
+    }
+  }
+
+  async #run<T>(
+    operation: Operation,
+    attempt: (tools: AttemptTools) => Promise<T>,
+    options: RunOptions,
+    telemetry: RequestTelemetry | undefined,
+  ): Promise<Sent<T>> {
     const started = Date.now()
     const { partNumber } = options
     const carriesBody = operation === 'UploadPart' || operation === 'PutObject'
@@ -140,13 +172,15 @@ export class RequestPath {
         async (n) => {
           const owner = options.cutOff ?? this.signal
           const watchdog = new StallWatchdog(this.policy.stallTimeout, operation, partNumber, owner, deadline)
+          const tools: AttemptTools = {
+            signal: watchdog.signal,
+            progress: () => watchdog.progress(),
+            watch: (sample) => watchdog.watch(sample),
+            attempt: n,
+          }
           try {
-            const value = await attempt({
-              signal: watchdog.signal,
-              progress: () => watchdog.progress(),
-              watch: (sample) => watchdog.watch(sample),
-              attempt: n,
-            })
+            if (telemetry) telemetry.attempts = n
+            const value = await (telemetry ? telemetry.within(() => attempt(tools)) : attempt(tools))
             this.#failingSince = undefined
             return value
           } catch (err) {
@@ -158,14 +192,16 @@ export class RequestPath {
             watchdog.stop()
           }
         },
-        (error, n, delayMs) =>
+        (error, n, delayMs) => {
+          telemetry?.retry(n, delayMs, error)
           this.#onRetry?.({
             operation,
             ...(partNumber === undefined ? {} : { partNumber }),
             attempt: n,
             delayMs,
             error,
-          }),
+          })
+        },
         carriesBody,
         this.#limit(),
       )

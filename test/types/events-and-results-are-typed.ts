@@ -7,6 +7,7 @@ import {
   type ProgressInfo,
   type ResumeState,
   type RetryInfo,
+  type S3RollingSink,
   type S3Sink,
   S3SinkError,
   type S3SinkEvents,
@@ -78,4 +79,11 @@ export function resultsSayWhatIsAlwaysThere(result: S3SinkResult): string {
 export function theSinkIsAWritable(sink: S3Sink): Writable {
   const events: keyof S3SinkEvents = 'retry'
   return sink.on(events, () => {}) satisfies Writable
+}
+
+export function toWebGivesWritableStreamsOfBytes(sink: S3Sink, rolling: S3RollingSink): WritableStream<Uint8Array>[] {
+  const streams = [sink.toWeb(), rolling.toWeb()]
+  // @ts-expect-error a WritableStream of bytes takes no strings
+  streams[0]?.getWriter().write('text')
+  return streams
 }

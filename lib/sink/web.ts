@@ -1,0 +1,111 @@
+// A sink as a WHATWG WritableStream, for fetch() bodies, CompressionStream and anything else that pipes with pipeTo().
+//
+// Node's own adapter (Writable.toWeb) is not used. It counts chunks against the sink's highWaterMark in bytes, so a
+// pipeTo() in front of a sink whose window is full reads on into the WritableStream's queue: 65,536 chunks of
+// 64 KiB (4 GiB) pulled from the source while the sink took none (Node 20.20). Its abort() does not wait for the
+// sink's clean-up, so pipeTo() rejects while the multipart upload is still being aborted, and a sink that fails
+// before close() is seen as Node's AbortError rather than the sink's own error.
+import type { Writable } from 'node:stream'
+
+/**
+ * A `WritableStream<Uint8Array>` over `sink`:
+ * - `write()` resolves once the sink has taken the chunk (copied it into a part), so its backpressure (a full
+ *   window of parts in flight) holds the writer, and pipeTo() reads no further ahead than the sink's
+ *   highWaterMark in bytes;
+ * - `close()` ends the sink and resolves once the sink has finished: its object (every object) is stored;
+ * - `abort(reason)` destroys the sink with `reason` and resolves once its upload is aborted;
+ * - a sink that fails errors the stream with the sink's own error, once its clean-up is done: the write or
+ *   close in flight rejects with it, and so does pipeTo().
+ */
+export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
+  let onClose: (() => void) | undefined
+  return new WritableStream<Uint8Array>(
+    {
+      start(controller) {
+        if (sink.destroyed) {
+          controller.error(sink.errored ?? destroyedError())
+          return
+        }
+        // A sink that fails between writes errors the stream at once, so that pipeTo() stops reading.
+        // 'close' comes after the sink's clean-up (its upload aborted).
+        onClose = () => {
+          if (!sink.writableFinished) controller.error(sink.errored ?? destroyedError())
+        }
+        sink.once('close', onClose)
+        // The failure reaches the writer through the stream's promises; without this, the sink's 'error' event
+        // with no listener would end the process.
+        sink.on('error', ignore)
+      },
+
+      async write(chunk) {
+        if (!(chunk instanceof Uint8Array)) {
+          const err = Object.assign(
+            new TypeError(`the chunk must be a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`),
+            { code: 'ERR_INVALID_ARG_TYPE' },
+          )
+          sink.destroy(err)
+          throw await failure(sink, err)
+        }
+        const err = await new Promise<Error | null | undefined>((resolve) => {
+          // A sink destroyed while it holds the write may never call it back: its 'close' ends the wait.
+          const closed = () => resolve(destroyedError())
+          sink.once('close', closed)
+          sink.write(chunk, (err) => {
+            sink.off('close', closed)
+            resolve(err)
+          })
+        })
+        if (err || sink.destroyed) throw await failure(sink, err ?? destroyedError())
+      },
+
+      close() {
+        return new Promise<void>((resolve, reject) => {
+          const finished = () => {
+            sink.off('close', closed)
+            resolve()
+          }
+          const closed = () => {
+            sink.off('finish', finished)
+            if (sink.writableFinished) resolve()
+            else reject(sink.errored ?? destroyedError())
+          }
+          sink.once('finish', finished)
+          sink.once('close', closed)
+          sink.end()
+        })
+      },
+
+      async abort(reason) {
+        if (onClose) sink.off('close', onClose)
+        sink.destroy(reason instanceof Error ? reason : abortError(reason))
+        await whenClosed(sink)
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: Math.max(1, sink.writableHighWaterMark) }),
+  )
+}
+
+function ignore(): void {}
+
+/** Resolves once the sink has closed: its clean-up is done. */
+function whenClosed(sink: Writable): Promise<void> {
+  if (sink.closed) return Promise.resolve()
+  return new Promise((resolve) => sink.once('close', () => resolve()))
+}
+
+/** The sink's own error, once its clean-up is done; `fallback` when it has none. */
+async function failure(sink: Writable, fallback: Error): Promise<Error> {
+  await whenClosed(sink)
+  return sink.errored ?? fallback
+}
+
+function destroyedError(): Error {
+  return Object.assign(new Error('the sink was destroyed before it finished'), { code: 'ERR_STREAM_DESTROYED' })
+}
+
+function abortError(reason: unknown): Error {
+  return new DOMException(
+    reason === undefined ? 'the WritableStream was aborted' : `the WritableStream was aborted: ${String(reason)}`,
+    'AbortError',
+  )
+}
