@@ -200,6 +200,11 @@ start_swift() {
   done
 
   local endpoint="http://127.0.0.1:$proxy_port"
+  # The proxy's healthcheck answers before the servers behind it listen; a request that reaches the proxy first
+  # gets 503 ("Please reduce your request rate"). Each server answers any HTTP request once it listens.
+  for port in "$account_port" "$container_port" "$object_port"; do
+    wait_for_http "http://127.0.0.1:$port/" 150 || fail_start Swift "$dir" "${pids[@]}"
+  done
   wait_for_http "$endpoint/healthcheck" 150 || fail_start Swift "$dir" "${pids[@]}"
   write_state swift "$dir" "${pids[*]}" "$endpoint" test:tester testing test:rotated "$SECOND_SECRET"
   log "Swift s3api listening at $endpoint (data in $dir)"
