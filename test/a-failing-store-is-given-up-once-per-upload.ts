@@ -56,6 +56,58 @@ t.test('the store gone for good after 2 parts: the upload ends within retryTimeo
   )
 })
 
+t.test('the store falling silent after 2 parts, connections open: given up on the retry clock', async (t) => {
+  // From the third part on, requests are accepted and never answered: each attempt stalls, counted as failing
+  // from its last progress, and none is retried past the clock; the clean-up's deadline cuts the stalled abort.
+  let silentAt = 0
+  const { client } = await throughProxy(t, () => (silentAt > 0 ? { kind: 'stall' } : undefined))
+  const Key = 'silent-after-two-parts'
+  const sink = new S3Sink({ client, params: { Bucket, Key }, ...POLICY, stallTimeout: 2500 })
+  sink.on('part', () => {
+    if (sink.progress.partsUploaded === 2 && silentAt === 0) silentAt = Date.now()
+  })
+  const { error } = await upload(randomChunks(pseudoRandomBytes(40 * MiB, 30), 64 * 1024, 64 * 1024), sink)
+  const ms = Date.now() - silentAt
+  const failure = error as Failure
+  t.match(failure, { code: 'ERR_S3_SINK_PART_FAILED', bucket: Bucket, key: Key })
+  t.ok(silentAt > 0 && ms < RETRY_TIMEOUT + CLEANUP_TIMEOUT + SLACK, `ended ${ms} ms after the store fell silent`)
+  t.match(failure.message, /retryTimeout \(3000 ms\)/, 'the message says the retry clock ran out')
+  t.match(failure.abortError, { code: 'ERR_S3_SINK_ABORT_FAILED', uploadId: failure.uploadId })
+  t.same(
+    (await incompleteUploads(direct, Bucket, Key)).map((u) => u.UploadId),
+    [failure.uploadId],
+  )
+})
+
+t.test('the store failing, then answering nothing: attempts in flight are cut when the clock runs out', async (t) => {
+  // After 2 parts every request is answered 500 for half a second (the retry clock starts), then accepted and
+  // never answered, connections left open. The stall watchdog would wait stallTimeout (30 s) for the attempts in
+  // flight; once the clock has run out, they are cut after a short silence.
+  let failingAt = 0
+  const { client } = await throughProxy(t, () => {
+    if (failingAt === 0) return undefined
+    if (Date.now() < failingAt + 500) return { kind: 'error', status: 500, code: 'InternalError' }
+    return { kind: 'stall' }
+  })
+  const Key = 'failing-then-silent'
+  const sink = new S3Sink({ client, params: { Bucket, Key }, ...POLICY, stallTimeout: 30_000 })
+  sink.on('part', () => {
+    if (sink.progress.partsUploaded === 2 && failingAt === 0) failingAt = Date.now()
+  })
+  const { error } = await upload(randomChunks(pseudoRandomBytes(40 * MiB, 29), 64 * 1024, 64 * 1024), sink)
+  const ms = Date.now() - failingAt
+  const failure = error as Failure
+  t.match(failure, { code: 'ERR_S3_SINK_PART_FAILED', bucket: Bucket, key: Key })
+  t.ok(failingAt > 0 && ms < RETRY_TIMEOUT + CLEANUP_TIMEOUT + SLACK, `ended ${ms} ms after the store began failing`)
+  t.match(failure.message, /retryTimeout \(3000 ms\)/, 'the message says the retry clock ran out')
+  t.ok((failure.cleanupMs ?? Number.POSITIVE_INFINITY) < CLEANUP_TIMEOUT + SLACK, `cleanupMs ${failure.cleanupMs}`)
+  t.match(failure.abortError, { code: 'ERR_S3_SINK_ABORT_FAILED', uploadId: failure.uploadId })
+  t.same(
+    (await incompleteUploads(direct, Bucket, Key)).map((u) => u.UploadId),
+    [failure.uploadId],
+  )
+})
+
 t.test(
   "after Complete's answers were lost for retryTimeout, the look-up gets no retry budget of its own",
   async (t) => {

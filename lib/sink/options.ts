@@ -85,7 +85,9 @@ export interface S3SinkOptions {
   /**
    * Time budget of retries, in ms: no attempt starts later than this after the request's first attempt began,
    * nor later than this after the upload's requests began failing with none succeeding since — so a store that
-   * has gone away is given up once for the whole upload, not once per part in flight. With the defaults an
+   * has gone away is given up once for the whole upload, not once per part in flight. A stalled attempt counts as
+   * failing from its last progress. Once this has run out, an attempt still in flight is cancelled after 2 s
+   * without progress (or `stallTimeout`, if shorter), and one that makes progress goes on. With the defaults an
    * upload rides out a store that is unreachable for a minute or more; `0` leaves only `maxAttempts`.
    * @default 120000
    */

@@ -22,6 +22,16 @@ const FAILURE_CODES: Record<Operation, S3SinkErrorCode> = {
   HeadObject: 'ERR_S3_SINK_HEAD_FAILED',
 }
 
+/**
+ * The stall timeout, in ms, of the attempts in flight once the upload's requests have been failing for
+ * `retryTimeout` (`stallTimeout`, when that is shorter). Such an attempt is the last of its request: one that
+ * still moves bytes may go on and save the upload, one that is silent is cut now rather than after a full
+ * `stallTimeout`, so that a store that stops answering with its connections open is given up on the retry clock.
+ * Long enough to keep an attempt whose body the kernel is still taking, short enough to add next to nothing to
+ * `retryTimeout` + `cleanupTimeout`.
+ */
+export const OVERTIME_STALL_TIMEOUT = 2_000
+
 /** An attempt that failed and will be tried again. */
 export interface FailedAttempt {
   operation: Operation
@@ -81,8 +91,11 @@ interface Command {
  *
  * A path is one upload's (or one helper call's): its requests share one retry clock. Once they have been failing
  * for `retryTimeout` with none succeeding, none of them is retried any more — a store that is gone is given up
- * once, not once per part, each part after the other. A path made {@link forCleanUp} has a {@link Deadline}
- * instead: every attempt of every request on it ends by then.
+ * once, not once per part, each part after the other — and the attempts still in flight, each its request's last,
+ * get {@link OVERTIME_STALL_TIMEOUT} as their stall timeout. A stall counts as failing from the attempt's last
+ * progress, not from when it was called: a store that stops answering is given up `retryTimeout` after it fell
+ * silent. A path made {@link forCleanUp} has a {@link Deadline} instead: every attempt of every request on it ends
+ * by then.
  */
 export class RequestPath {
   readonly client: S3Client
@@ -92,6 +105,14 @@ export class RequestPath {
   readonly #context: () => S3SinkErrorContext
   /** When this path's requests began failing (ms since the epoch), none succeeding since; undefined meanwhile. */
   #failingSince: number | undefined
+  /** When a request on this path last succeeded (ms since the epoch), 0 before any. */
+  #succeededAt = 0
+  /** Fires when the retry clock runs out; set only while the path's requests are failing. */
+  #clock: NodeJS.Timeout | undefined
+  /** The retry clock ran out while the path's requests were failing, and none has succeeded since. */
+  #overtime = false
+  /** The watchdogs of the attempts in flight, whose stall timeout the retry clock shortens. */
+  readonly #inFlight = new Set<StallWatchdog>()
   /** The budget of every attempt on a clean-up path, instead of `retryTimeout`. */
   #deadline: Deadline | undefined
   /** The upload's spans and metrics, when the application registered an OpenTelemetry provider. */
@@ -172,6 +193,8 @@ export class RequestPath {
         async (n) => {
           const owner = options.cutOff ?? this.signal
           const watchdog = new StallWatchdog(this.policy.stallTimeout, operation, partNumber, owner, deadline)
+          this.#inFlight.add(watchdog)
+          if (this.#overtime) this.#shorten(watchdog)
           const tools: AttemptTools = {
             signal: watchdog.signal,
             progress: () => watchdog.progress(),
@@ -181,15 +204,21 @@ export class RequestPath {
           try {
             if (telemetry) telemetry.attempts = n
             const value = await (telemetry ? telemetry.within(() => attempt(tools)) : attempt(tools))
-            this.#failingSince = undefined
+            this.#succeededAt = Date.now()
+            if (this.#failingSince !== undefined) this.#recovered()
             return value
           } catch (err) {
             // An attempt the watchdog cancelled fails with the SDK's AbortError; report the stall (or the deadline).
             const failed = scrub(watchdog.signal.aborted && !this.signal.aborted ? watchdog.signal.reason : err)
-            if (!this.signal.aborted && isRetryable(failed, carriesBody)) this.#failingSince ??= Date.now()
+            if (!this.signal.aborted && isRetryable(failed, carriesBody)) {
+              // A stalled attempt has been failing since its last progress, not since the watchdog called it —
+              // or since the path's last success, if later: the store answered then.
+              this.#failing(watchdog.stalled ? Math.max(watchdog.lastProgress, this.#succeededAt) : Date.now())
+            }
             throw failed
           } finally {
             watchdog.stop()
+            this.#inFlight.delete(watchdog)
           }
         },
         (error, n, delayMs) => {
@@ -237,6 +266,43 @@ export class RequestPath {
     const { retryTimeout } = this.policy
     if (retryTimeout === 0) return () => Number.POSITIVE_INFINITY
     return (started) => Math.min(started, this.#failingSince ?? started) + retryTimeout
+  }
+
+  /** The path's requests have been failing since `since` (ms since the epoch), or earlier. */
+  #failing(since: number): void {
+    if (this.#failingSince !== undefined && this.#failingSince <= since) return
+    this.#failingSince = since
+    const { retryTimeout } = this.policy
+    if (this.#deadline || retryTimeout === 0) return
+    clearTimeout(this.#clock)
+    // A timer may fire a little early on the wall clock: it looks again until the requests find no time left.
+    const check = (): void => {
+      const left = (this.#failingSince ?? Number.POSITIVE_INFINITY) + retryTimeout - Date.now()
+      if (left > 0) {
+        this.#clock = setTimeout(check, left).unref()
+        return
+      }
+      this.#clock = undefined
+      this.#overtime = true
+      for (const watchdog of this.#inFlight) this.#shorten(watchdog)
+    }
+    check()
+  }
+
+  /** A request succeeded: the store answers again, and the attempts in flight get their full stall timeout back. */
+  #recovered(): void {
+    this.#failingSince = undefined
+    clearTimeout(this.#clock)
+    this.#clock = undefined
+    if (!this.#overtime) return
+    this.#overtime = false
+    for (const watchdog of this.#inFlight) watchdog.restore()
+  }
+
+  /** Gives an attempt in flight once the retry clock has run out its short stall timeout. */
+  #shorten(watchdog: StallWatchdog): void {
+    const why = `once the upload's requests had been failing for retryTimeout (${this.policy.retryTimeout} ms)`
+    watchdog.shorten(OVERTIME_STALL_TIMEOUT, why)
   }
 
   /** Why a request that ran out of time started no other attempt. */
@@ -305,7 +371,14 @@ const NO_SDK_RETRY = {
  */
 class StallWatchdog {
   readonly #controller = new AbortController()
-  readonly #timeout: number
+  /** The stall timeout of the request path's policy. */
+  readonly #own: number
+  /** The stall timeout now: the policy's, or a shorter one while the upload's retry clock has run out. */
+  #timeout: number
+  /** Why the stall timeout is shorter than the policy's, for the stall's message. */
+  #shortened: string | undefined
+  /** The watchdog itself cancelled the attempt: it made no progress for its stall timeout. */
+  #stalled = false
   readonly #operation: Operation
   readonly #partNumber: number | undefined
   readonly #owner: AbortSignal
@@ -324,6 +397,7 @@ class StallWatchdog {
     owner: AbortSignal,
     deadline: Deadline | undefined,
   ) {
+    this.#own = timeout
     this.#timeout = timeout
     this.#operation = operation
     this.#partNumber = partNumber
@@ -343,6 +417,39 @@ class StallWatchdog {
 
   progress(): void {
     this.#last = Date.now()
+    if (this.#shortened !== undefined) this.restore()
+  }
+
+  /** The attempt was cancelled for making no progress. */
+  get stalled(): boolean {
+    return this.#stalled
+  }
+
+  /** When the attempt last made progress (or began), in ms since the epoch. */
+  get lastProgress(): number {
+    this.#look()
+    return this.#last
+  }
+
+  /**
+   * Cuts the attempt once it has been idle for `ms`, counting the time it has been idle already (at once, if that
+   * is longer), until it makes progress: then it has its own stall timeout again. `why` goes in the stall's
+   * message. With the watchdog off (a stall timeout of 0), nothing.
+   */
+  shorten(ms: number, why: string): void {
+    if (this.#controller.signal.aborted || this.#own === 0) return
+    // Progress made before now must not count as made after.
+    this.#look()
+    this.#timeout = Math.min(ms, this.#own)
+    this.#shortened = why
+    clearTimeout(this.#timer)
+    this.#check()
+  }
+
+  /** The attempt has its own stall timeout again (its timer, armed for the short one, then waits the rest). */
+  restore(): void {
+    this.#timeout = this.#own
+    this.#shortened = undefined
   }
 
   watch(sample: () => number): void {
@@ -357,21 +464,33 @@ class StallWatchdog {
   }
 
   #arm(ms: number): void {
-    this.#timer = setTimeout(() => {
-      const sampled = this.#sample?.()
-      if (sampled !== undefined && sampled !== this.#sampled) {
-        this.#sampled = sampled
-        this.progress()
-      }
-      const idle = Date.now() - this.#last
-      if (idle < this.#timeout) return this.#arm(this.#timeout - idle)
-      const what = this.#operation === 'UploadPart' ? `part ${this.#partNumber}` : `${this.#operation}`
-      this.#controller.abort(
-        new S3SinkError('ERR_S3_SINK_STALLED', `${what} made no progress for ${this.#timeout} ms`, {
-          ...(this.#partNumber === undefined ? {} : { partNumber: this.#partNumber }),
-        }),
-      )
-    }, ms)
+    this.#timer = setTimeout(() => this.#check(), ms)
     this.#timer.unref()
+  }
+
+  /** Records as progress any change of the watched counter since the last look. */
+  #look(): void {
+    const sampled = this.#sample?.()
+    if (sampled !== undefined && sampled !== this.#sampled) {
+      this.#sampled = sampled
+      this.progress()
+    }
+  }
+
+  #check(): void {
+    this.#look()
+    const idle = Date.now() - this.#last
+    if (idle < this.#timeout) {
+      this.#arm(this.#timeout - idle)
+      return
+    }
+    const what = this.#operation === 'UploadPart' ? `part ${this.#partNumber}` : `${this.#operation}`
+    const why = this.#shortened ? ` ${this.#shortened}` : ''
+    this.#stalled = true
+    this.#controller.abort(
+      new S3SinkError('ERR_S3_SINK_STALLED', `${what} made no progress for ${this.#timeout} ms${why}`, {
+        ...(this.#partNumber === undefined ? {} : { partNumber: this.#partNumber }),
+      }),
+    )
   }
 }
