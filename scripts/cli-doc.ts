@@ -34,7 +34,8 @@ function commandSection(command: Command, first: boolean): string {
   return [
     `### ${command.name}${first ? ' (the default command)' : ''}`,
     ['```text', command.usage, '```'].join('\n'),
-    cell(command.about),
+    // Paragraphs of the help stay paragraphs; the lines within one are joined.
+    ...command.about.split('\n\n').map(cell),
     flagTable(command.flags),
     command.connects
       ? 'And the [connection options](#connection-options) and the [other options](#other-options).'

@@ -88,7 +88,7 @@ export interface S3SinkOptions {
    * has gone away is given up once for the whole upload, not once per part in flight. A stalled attempt counts as
    * failing from its last progress. Once this has run out, an attempt still in flight is cancelled after 2 s
    * without progress (or `stallTimeout`, if shorter), and one that makes progress goes on. With the defaults an
-   * upload rides out a store that is unreachable for a minute or more; `0` leaves only `maxAttempts`.
+   * upload rides out a store that is unreachable for less than this (tested: 30 s); `0` leaves only `maxAttempts`.
    * @default 120000
    */
   retryTimeout?: number
