@@ -1,11 +1,13 @@
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { gunzipSync } from 'node:zlib'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import t from 'tap'
 import { type RollingResumeState, S3RollingSink } from '../lib/index.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { startFaultProxy } from './fixtures/fault-proxy.js'
 import { ndjson } from './fixtures/rolling.js'
+import { pseudoRandomBytes } from './fixtures/sources.js'
 import { incompleteUploads, MiB, makeClient, readObject } from './fixtures/store.js'
 
 const { client, Bucket } = await bucketFor(t, 'rolling-resume')
@@ -16,18 +18,18 @@ const input = ndjson(90_000, 300, 23)
 t.comment(`input: ${input.length} bytes`)
 
 /** Writes `input` from `from` in 64 KiB chunks, calling `sink.rotate()` as the input passes each of `rotateAt`. */
-function source(from: number, sink: S3RollingSink, rotateAt: number[] = []): Readable {
+function source(from: number, sink: S3RollingSink, rotateAt: number[] = [], bytes = input): Readable {
   const pending = [...rotateAt]
   let at = from
   return new Readable({
     read() {
-      if (at >= input.length) return this.push(null)
+      if (at >= bytes.length) return this.push(null)
       while (pending.length > 0 && (pending[0] as number) <= at) {
         pending.shift()
         sink.rotate().catch(() => {})
       }
-      const end = Math.min(at + 64 * 1024, input.length)
-      this.push(input.subarray(at, end))
+      const end = Math.min(at + 64 * 1024, bytes.length)
+      this.push(bytes.subarray(at, end))
       at = end
     },
   })
@@ -131,6 +133,43 @@ t.test('a crash mid-object: its upload is taken up, the stored parts are not sen
   const now = await storedUnder('crash/')
   t.ok(now.bytes.equals(input), `${now.keys.length} objects, the input byte for byte`)
   t.same(await incompleteUploads(client, Bucket, 'crash/'), [], 'no upload left')
+})
+
+t.test('a gzipped object taken up mid-upload and due to be cut by age at once keeps its stored parts', async (t) => {
+  // Its stored part holds gzip output, which lags the input: the age cut of the resumed object must wait until
+  // the input that made that part has been written again, not merely as many input bytes as the part holds.
+  const key = 'gzip/{index}.log.gz'
+  // Lines of hex: gzip halves them, so a 5 MiB part of gzip output takes about 10 MiB of input.
+  const hex = Buffer.from(
+    `${pseudoRandomBytes(8 * MiB, 31)
+      .toString('hex')
+      .replace(/(.{99})/g, '$1\n')}\n`,
+  )
+  const gzipped = { ...options, maxObjectBytes: 64 * MiB, gzip: {}, maxObjectAge: 1500 }
+  const first = new S3RollingSink({ ...gzipped, client, key, leavePartsOnError: true })
+  let state: RollingResumeState | undefined
+  const crashed = new Promise<void>((resolve) => {
+    first.on('checkpoint', (s) => {
+      if (s.objects[0]?.upload?.parts[0]?.partNumber === 1) {
+        state = JSON.parse(JSON.stringify(s))
+        first.destroy(new Error('crash'))
+        resolve()
+      }
+    })
+  })
+  first.on('error', () => {})
+  source(0, first, [], hex).pipe(first)
+  await crashed
+  const at = state as RollingResumeState
+  // The resumed object's age has passed: its cut is due as soon as it starts.
+  await new Promise((resolve) => setTimeout(resolve, 1600))
+  const again = new S3RollingSink({ ...gzipped, client, key, id: first.id, resume: at })
+  await pipeline(source(at.offset, again, [], hex), again)
+  const listed = await client.send(new ListObjectsV2Command({ Bucket, Prefix: 'gzip/' }))
+  const keys = (listed.Contents ?? []).map((o) => o.Key as string).sort()
+  const plain = Buffer.concat(await Promise.all(keys.map(async (k) => gunzipSync(await readObject(client, Bucket, k)))))
+  t.ok(plain.equals(hex), `${keys.length} objects, gunzipped, are the input byte for byte`)
+  t.same(await incompleteUploads(client, Bucket, 'gzip/'), [], 'no upload left')
 })
 
 t.test('a state that does not fit the options is refused with a code', async (t) => {

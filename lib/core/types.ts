@@ -247,6 +247,11 @@ export interface RollingObjectState {
   end?: number
   /** Its multipart upload's state, once the upload has a stored part; absent for an object of one PutObject. */
   upload?: ResumeState
+  /**
+   * The input bytes it had been handed when `upload` was taken: its stored parts are made of them (gzipped, of
+   * fewer), so a replay cuts it no earlier.
+   */
+  fed?: number
   /** Set once it is stored while an earlier object is not yet: a replay skips its bytes. */
   stored?: {
     /** The stored object's ETag. */

@@ -223,6 +223,7 @@ function checkRollingState(value: unknown): RollingResumeState {
       typeof o.key === 'string' &&
       o.offset === offset &&
       typeof o.time === 'string' &&
+      (o.fed === undefined || (Number.isSafeInteger(o.fed) && o.fed >= 0)) &&
       (o.end === undefined ? i === state.objects.length - 1 : Number.isSafeInteger(o.end) && o.end >= o.offset)
     if (!fits) {
       throw invalidValue(

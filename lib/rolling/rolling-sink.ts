@@ -64,7 +64,12 @@ interface LiveObject {
   readonly sink: S3Sink | undefined
   /** Its multipart upload's latest state, for the checkpoints. */
   upload: ResumeState | undefined
-  /** A resumed object's stored parts: an age or rotate() cut waits until the bytes written again cover them. */
+  /** The input bytes it had been handed when `upload` was taken. */
+  fed: number
+  /**
+   * A resumed object's stored parts are made of this many input bytes: an age or rotate() cut waits until they
+   * have been written again (gzip output lags its input, so the stored bytes alone would not say).
+   */
   readonly minBytes: number
   cutDeferred: boolean
   /** Where its bytes are written: its sink, or the gzip stream in front of it. */
@@ -422,6 +427,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       if (this.listenerCount('checkpoint') > 0) {
         created.on('checkpoint', (state) => {
           object.upload = state
+          object.fed = object.bytes
           this.#emitCheckpoint()
         })
       }
@@ -443,7 +449,8 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
       end: replaying?.end,
       sink,
       upload: how?.upload,
-      minBytes: how?.upload ? how.upload.bytesUploaded : 0,
+      fed: replaying?.fed ?? 0,
+      minBytes: how?.upload ? (replaying?.fed ?? how.upload.bytesUploaded) : 0,
       cutDeferred: false,
       input,
       timer: undefined,
@@ -566,7 +573,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
         offset: object.offset,
         time: object.time.toISOString(),
         ...(object.end === undefined ? {} : { end: object.end }),
-        ...(object.upload ? { upload: object.upload } : {}),
+        ...(object.upload ? { upload: object.upload, fed: object.fed } : {}),
       })
     }
     for (const rolled of this.#waiting.values()) {
