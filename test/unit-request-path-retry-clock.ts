@@ -2,13 +2,13 @@
 // and once it has run out, an attempt in flight is cut after OVERTIME_STALL_TIMEOUT of silence — unless it makes
 // progress, which gives it back its stall timeout. No store: the attempts are promises the test drives.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { S3Client } from '@aws-sdk/client-s3'
 import t from 'tap'
 import { S3SinkError } from '../lib/core/errors.js'
 import { type AttemptTools, OVERTIME_STALL_TIMEOUT, RequestPath } from '../lib/store/request.js'
 import type { RequestPolicy } from '../lib/store/retry.js'
+import { sdkClient } from './fixtures/store.js'
 
-const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
+const client = sdkClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
 // The request path's timers do not hold the process open (the store's sockets do); here, nothing else would.
 const alive = setInterval(() => {}, 1000)
 t.teardown(() => {
@@ -76,6 +76,10 @@ t.test('an attempt that makes progress once the clock has run out gets its stall
   )
   const [a, b] = await Promise.all([outcome(failing), outcome(slow)])
   t.match(a.error, { code: 'ERR_S3_SINK_PART_FAILED' }, 'the silent one is cut')
+  // Cut because the clock ran out, well before its own stall timeout (8 s): the clock did run out while the other
+  // one was moving bytes, so that one was in overtime when it went silent.
+  t.match(a.error?.message, /once the upload's requests had been failing/, 'by the retry clock')
+  t.ok(a.ms < 6000, `the silent one ended after ${a.ms} ms, well within its stall timeout`)
   t.equal(b.error, undefined, 'the one that moved bytes is answered')
 })
 
