@@ -27,16 +27,17 @@ interface Case {
 
 // The sink waits a moment (a second) for the answer of a Create in flight: within it, the answer names the upload
 // to abort; past it, or when the attempt ends without an answer, the upload is looked for by list, again once the
-// store can no longer be making it.
+// store can no longer be making it. The answered cases hold the request a quarter of that second: the store has
+// the rest of it to answer, even on a busy machine.
 const CASES: Case[] = [
   {
     name: 'the store made the upload, its answer is held back',
-    fault: { kind: 'hold', ms: 500 },
+    fault: { kind: 'hold', ms: 250 },
     answered: true,
   },
   {
     name: 'the request is held on its way, then reaches the store',
-    fault: { kind: 'delay', ms: 500, evenIfGone: true },
+    fault: { kind: 'delay', ms: 250, evenIfGone: true },
     answered: true,
   },
   {
