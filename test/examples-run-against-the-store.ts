@@ -11,6 +11,8 @@ import t from 'tap'
 import { bucketFor } from './fixtures/bucket.js'
 import { incompleteUploads, storeEnv } from './fixtures/store.js'
 
+/** How long one example may take: a minute, as the examples promise. */
+const EXAMPLE_TIMEOUT = 60_000
 const root = fileURLToPath(new URL('..', import.meta.url))
 const examples = readdirSync(join(root, 'examples'))
   .filter((name) => /\.(mjs|ts)$/.test(name))
@@ -34,6 +36,9 @@ const env = {
 }
 
 t.ok(examples.length >= 9, `examples/ holds the examples (${examples.join(', ')})`)
+// They run one after another, each allowed a minute: the file's timeout (package.json's tap.timeout, 180 s) would
+// cut the run short of that with more than two slow ones. A minute more for the bucket and the listings.
+t.setTimeout((examples.length + 1) * EXAMPLE_TIMEOUT)
 
 for (const file of examples) {
   const name = file.replace(/\.(mjs|ts)$/, '')
@@ -49,7 +54,7 @@ for (const file of examples) {
       const child = execFile(
         process.execPath,
         args,
-        { cwd: root, env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+        { cwd: root, env, timeout: EXAMPLE_TIMEOUT, maxBuffer: 16 * 1024 * 1024 },
         (_err, stdout, stderr) => resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr }),
       )
     })
