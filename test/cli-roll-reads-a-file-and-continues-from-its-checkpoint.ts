@@ -11,25 +11,17 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import t from 'tap'
 import { bucketFor } from './fixtures/bucket.js'
 import { collect, connection, runCli, startCli } from './fixtures/cli.js'
 import { ndjson } from './fixtures/rolling.js'
-import { incompleteUploads, readObject } from './fixtures/store.js'
+import { incompleteUploads, storedUnder, storeEnv } from './fixtures/store.js'
 
 const { client, Bucket } = await bucketFor(t, 'cli-roll-file')
 const dir = mkdtempSync(join(tmpdir(), 's3-sink-roll-file-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
-/** The objects under `prefix`, in key order ({index} order), read back and joined. */
-async function stored(prefix: string): Promise<{ keys: string[]; bytes: Buffer }> {
-  const listed = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix }))
-  const keys = (listed.Contents ?? []).map((o) => o.Key as string).sort()
-  const parts: Buffer[] = []
-  for (const key of keys) parts.push(await readObject(client, Bucket, key))
-  return { keys, bytes: Buffer.concat(parts) }
-}
+const stored = (prefix: string) => storedUnder(client, Bucket, prefix)
 
 t.test('without --follow: the file to its end, exit 0; the next run stores only what was appended', async (t) => {
   const file = join(dir, 'once.log')
@@ -55,6 +47,10 @@ t.test('without --follow: the file to its end, exit 0; the next run stores only 
   t.equal(saved.state.offset, first.length, 'the checkpoint is kept, at the end of the file')
   t.same(saved.state.objects, [], 'with nothing in flight')
   t.notMatch(JSON.stringify(saved), /secret|AWS_SECRET|testing/i, 'and no secret in it')
+  const { secretAccessKey } = storeEnv()
+  t.ok(secretAccessKey.length > 0, 'the store has a secret key to look for')
+  t.notOk(readFileSync(checkpoint, 'utf8').includes(secretAccessKey), "nor the store's secret key")
+  t.notOk(`${run.stdout}${run.stderr}`.includes(secretAccessKey), 'nor in what the command printed')
 
   const more = ndjson(500, 200, 4)
   appendFileSync(file, more)
