@@ -17,9 +17,10 @@ import type { RolledObject, S3SinkResult } from './types.js'
  * - `ERR_S3_SINK_CHECKSUM_MISMATCH`: the store holds (or refused) the object with a checksum other than the one
  *   the sink computed over the bytes written; the message names both. When the object was stored, `result` says
  *   what is stored.
- * - `ERR_S3_SINK_STALLED`: an attempt made no progress for `stallTimeout` ms (the `cause` of a part failure).
- * - `ERR_S3_SINK_CLEANUP_TIMEOUT`: the clean-up after a failure ran out of `cleanupTimeout` while a request was in
- *   flight (the `cause` of an `abortError`).
+ * - `ERR_S3_SINK_STALLED`: an attempt made no progress for `stallTimeout` ms, or for 2 s once the upload's
+ *   requests had been failing for `retryTimeout` (the `cause` of a request's failure).
+ * - `ERR_S3_SINK_CLEANUP_TIMEOUT`: the clean-up after a failure ran out of `cleanupTimeout` with a request in
+ *   flight (cancelled) or still to send (the `cause` of an `abortError`).
  * - `ERR_S3_SINK_TOO_MANY_PARTS`: the stream needs more than `maxParts` parts with the part sizes allowed.
  * - `ERR_S3_SINK_SUSPENDED`: `suspend()` stopped the upload; it is kept in the store to be resumed.
  * - `ERR_S3_SINK_UPLOAD_NOT_FOUND`: the upload to resume is no longer known to the store.

@@ -5,8 +5,7 @@
 import { S3SinkError } from '../core/errors.js'
 import type { ResumeState, RollingObjectState, RollingResumeState } from '../core/types.js'
 import { listStoredParts } from '../sink/resume.js'
-import { headObject } from '../store/head-object.js'
-import { MultipartUpload, multipartETag } from '../store/multipart-upload.js'
+import { MultipartUpload } from '../store/multipart-upload.js'
 import { pickFields, REQUEST_FIELDS, type S3SinkParams } from '../store/params.js'
 import type { RequestPath } from '../store/request.js'
 import { listUploads } from '../store/stale-uploads.js'
@@ -51,17 +50,20 @@ async function takeUpObject(path: RequestPath, params: S3SinkParams, object: Rol
   }
   // The upload is gone: completed (its Complete went through, the state had no time to say so) or aborted.
   if (object.end === undefined) return {}
-  const expected = multipartETag(upload.parts.map((p) => p.etag))
-  const size = upload.parts.reduce((sum, p) => sum + p.size, 0)
-  const head = await headObject(path, params, false)
-  if (!head || expected === undefined || unquote(head.ETag) !== expected || head.ContentLength !== size) return {}
+  const found = await uploadOf(path, params, upload.uploadId).stored(upload.parts, path)
+  if (!found) return {}
   return {
     stored: {
-      etag: head.ETag ?? '',
-      storedBytes: size,
-      ...(head.VersionId ? { VersionId: head.VersionId } : {}),
+      etag: found.ETag ?? '',
+      storedBytes: upload.parts.reduce((sum, p) => sum + p.size, 0),
+      ...(found.VersionId ? { VersionId: found.VersionId } : {}),
     },
   }
+}
+
+/** Upload `uploadId` of `params.Key`, taken up to be looked at or aborted, not continued. */
+function uploadOf(path: RequestPath, params: S3SinkParams, uploadId: string): MultipartUpload {
+  return new MultipartUpload(path, params, { checksum: false, cleanupTimeout: 0, uploadId })
 }
 
 /**
@@ -72,13 +74,7 @@ async function abortOthers(path: RequestPath, params: S3SinkParams, keep: string
   const { Bucket, Key } = params
   const uploads = await listUploads(path, { Bucket, Prefix: Key })
   for (const upload of uploads) {
-    if (upload.Key !== Key || upload.UploadId === keep) continue
-    await new MultipartUpload(path, params, { checksum: false, cleanupTimeout: 0, uploadId: upload.UploadId }).abort(
-      path,
-    )
+    if (upload.Key !== Key || upload.UploadId === keep || !upload.UploadId) continue
+    await uploadOf(path, params, upload.UploadId).abort(path)
   }
-}
-
-function unquote(etag: string | undefined): string {
-  return (etag ?? '').replace(/^"|"$/g, '')
 }

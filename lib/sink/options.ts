@@ -177,7 +177,7 @@ export interface ResolvedOptions {
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
 export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_MAX_BUFFERED_BYTES = 512 * MIB
-export const DEFAULT_CLEANUP_TIMEOUT = 30_000
+const DEFAULT_CLEANUP_TIMEOUT = 30_000
 
 /** The request policy of resolved options. */
 export function requestPolicy(o: ResolvedOptions): RequestPolicy {
@@ -386,7 +386,7 @@ export function integer(
   return value
 }
 
-export function throwRange(name: string, what: string, value: number | string): never {
+function throwRange(name: string, what: string, value: number | string): never {
   const err = new RangeError(`${name} must be ${what}, got ${value}`)
   throw Object.assign(err, { code: 'ERR_OUT_OF_RANGE' })
 }

@@ -59,7 +59,7 @@ export type AbortOutcome = 'aborted' | 'gone' | 'never-created'
 
 export interface UploadOptions {
   checksum: ChecksumAlgorithm | false
-  /** Ms the clean-up after a failure may take, all its requests together; `0`: each request its `retryTimeout`. */
+  /** Ms the clean-up after a failure may take, all its requests together; `0`: no deadline, `retryTimeout` only. */
   cleanupTimeout: number
   /** The upload to take up (when resuming) instead of creating one. */
   uploadId?: string | undefined
@@ -89,7 +89,7 @@ export class MultipartUpload {
   readonly #lostCreates: LostCreate[] = []
   /** Local times of the Create attempt that answered. */
   #answeredCreate: [number, number] | undefined
-  /** Cuts off a Create in flight: the sink's abort does not (see #create), the clean-up's deadline does. */
+  /** Cuts off a Create in flight: the sink's abort does not at once (see #create). */
   readonly #createCutOff = new AbortController()
 
   /** Creates a multipart upload, or takes up `options.uploadId` (when resuming). */
@@ -120,8 +120,10 @@ export class MultipartUpload {
     if (this.#checksum !== false) input.ChecksumAlgorithm = this.#checksum
     const failed = this.#path.signal
     let grace: NodeJS.Timeout | undefined
+    // The clean-up's deadline (from the failure too) bounds the grace when it is shorter.
     const onFailure = () => {
-      grace = setTimeout(() => this.#createCutOff.abort(failed.reason), CREATE_GRACE)
+      const ms = Math.min(CREATE_GRACE, this.#cleanupTimeout || Number.POSITIVE_INFINITY)
+      grace = setTimeout(() => this.#createCutOff.abort(failed.reason), ms).unref()
     }
     failed.addEventListener('abort', onFailure, { once: true })
     const { value } = await this.#path
@@ -325,8 +327,6 @@ export class MultipartUpload {
   ): Promise<Completed | undefined> {
     const deadline = this.#deadline()
     const path = this.#path.forCleanUp(deadline)
-    const cutOff = () => this.#createCutOff.abort(deadline?.reason)
-    deadline?.signal.addEventListener('abort', cutOff, { once: true })
     try {
       const first = this.abort(path).catch((e: unknown) => e as Error)
       await idle
@@ -341,7 +341,6 @@ export class MultipartUpload {
       if (outcome !== 'gone' || !completedParts) return undefined
       return await this.stored(completedParts(), path).catch(() => undefined)
     } finally {
-      deadline?.signal.removeEventListener('abort', cutOff)
       deadline?.end()
     }
   }
@@ -415,7 +414,7 @@ export class MultipartUpload {
 }
 
 /** The ETag S3 gives an object made of parts with these ETags, or undefined when one is not an MD5. */
-export function multipartETag(etags: readonly string[]): string | undefined {
+function multipartETag(etags: readonly string[]): string | undefined {
   const md5 = createHash('md5')
   for (const etag of etags) {
     const hex = unquote(etag)

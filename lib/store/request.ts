@@ -85,17 +85,18 @@ interface Command {
 /**
  * The one way the library talks to the store. Every request gets a stall watchdog, the library's retry policy
  * (attempts and time, full jitter, longer waits after throttling), the owner's AbortSignal (an abort ends it at
- * once, with the signal's reason) and error scrubbing; a request that fails for good fails with an
+ * once, with the signal's reason — or, for a request given `cutOff`, keeps another attempt from starting) and
+ * error scrubbing; a request that fails for good fails with an
  * {@link S3SinkError} named after it. The SDK's own retries are turned off for these requests, so retries are
  * never doubled, never hidden from `onRetry`, and never send a second CreateMultipartUpload behind our back.
  *
  * A path is one upload's (or one helper call's): its requests share one retry clock. Once they have been failing
  * for `retryTimeout` with none succeeding, none of them is retried any more — a store that is gone is given up
  * once, not once per part, each part after the other — and the attempts still in flight, each its request's last,
- * get {@link OVERTIME_STALL_TIMEOUT} as their stall timeout. A stall counts as failing from the attempt's last
- * progress, not from when it was called: a store that stops answering is given up `retryTimeout` after it fell
- * silent. A path made {@link forCleanUp} has a {@link Deadline} instead: every attempt of every request on it ends
- * by then.
+ * get {@link OVERTIME_STALL_TIMEOUT} as their stall timeout until they make progress (one that still moves bytes
+ * may save the upload). A stall counts as failing from the attempt's last progress, not from when it was called:
+ * a store that stops answering is given up `retryTimeout` after it fell silent. A path made {@link forCleanUp}
+ * has a {@link Deadline} instead: every attempt of every request on it ends by then.
  */
 export class RequestPath {
   readonly client: S3Client
@@ -137,7 +138,7 @@ export class RequestPath {
   /**
    * The path of the clean-up after a failure: its own signal (the owner's has fired, and clean-up goes on), and
    * `deadline`, when given, as the time budget of every attempt on it — shared, not renewed per request. Without
-   * one, each request has the policy's `retryTimeout`, on a retry clock of its own.
+   * one, its requests have the policy's `retryTimeout`, on a retry clock of their own (not the upload's).
    */
   forCleanUp(deadline: Deadline | undefined): RequestPath {
     const path = new RequestPath(
@@ -276,8 +277,9 @@ export class RequestPath {
     if (this.#deadline || retryTimeout === 0) return
     clearTimeout(this.#clock)
     // A timer may fire a little early on the wall clock: it looks again until the requests find no time left.
+    // A success clears it, and an earlier failure arms another.
     const check = (): void => {
-      const left = (this.#failingSince ?? Number.POSITIVE_INFINITY) + retryTimeout - Date.now()
+      const left = since + retryTimeout - Date.now()
       if (left > 0) {
         this.#clock = setTimeout(check, left).unref()
         return
@@ -364,10 +366,12 @@ const NO_SDK_RETRY = {
 } as const
 
 /**
- * Cancels an attempt that neither sends bytes nor gets its answer for `timeout` ms, whose owner's signal aborts
- * (with the owner's reason), or whose deadline comes (with the deadline's). One timer per attempt, re-armed lazily: progress only records the time, so
- * the byte path does not touch timers. The owner's signal is followed with one listener, removed when the
- * attempt ends, rather than `AbortSignal.any`, which costs more per attempt and keeps its signals alive longer.
+ * Cancels an attempt that neither sends bytes nor gets its answer for `timeout` ms (or a shorter time it is
+ * given, see {@link StallWatchdog.shorten}), whose owner's signal aborts (with the owner's reason), or whose
+ * deadline comes (with the deadline's). One timer per attempt, re-armed lazily: progress only records the time,
+ * so the byte path does not touch timers. The owner's signal and the deadline are followed with a listener each,
+ * removed when the attempt ends, rather than `AbortSignal.any`, which costs more per attempt and keeps its
+ * signals alive longer.
  */
 class StallWatchdog {
   readonly #controller = new AbortController()
@@ -410,7 +414,7 @@ class StallWatchdog {
     if (timeout > 0) this.#arm(timeout)
   }
 
-  /** Aborts when the attempt stalls (reason: ERR_S3_SINK_STALLED) or when the owner's signal does. */
+  /** Aborts when the attempt stalls (reason: ERR_S3_SINK_STALLED), when the owner's signal does, or at the deadline. */
   get signal(): AbortSignal {
     return this.#controller.signal
   }
