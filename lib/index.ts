@@ -17,6 +17,7 @@ export type {
 export type { KeyFields, KeyOption } from './rolling/key-template.js'
 export type { S3RollingSinkOptions } from './rolling/rolling-options.js'
 export { S3RollingSink, type S3RollingSinkEvents } from './rolling/rolling-sink.js'
+export { UploadBudget, type UploadBudgetOptions } from './sink/budget.js'
 export type { ByteSink } from './sink/byte-writable.js'
 export type { ChecksumAlgorithm, S3SinkOptions, S3SinkParams } from './sink/options.js'
 export { type PartSizeOptions, type PartSizeSchedule, partSizeSchedule } from './sink/part-size.js'

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { loadHasher } from '../lib/checksum/checksum.js'
 import type { Part } from '../lib/core/types.js'
-import { BlockPool, blockSizeFor, MAX_BLOCK_SIZE, PartBuffer } from '../lib/sink/part-buffer.js'
+import { BlockPool, blockSizeFor, MAX_BLOCK_SIZE, PartBuffer, UNBOUNDED } from '../lib/sink/part-buffer.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
 
 const MiB = 2 ** 20
@@ -84,7 +84,12 @@ t.test('writes of any size, one byte to several blocks, keep every byte in order
         p.size,
         `part ${p.partNumber} chunks add up, writes of ${min}..${max}`,
       )
-      t.equal(p.chunks.length, 1, `part ${p.partNumber} is one block, writes of ${min}..${max}`)
+      // The first part takes a 64 KiB block, then a larger one (256 KiB, capped at its own block size); later parts one.
+      t.same(
+        p.chunks.map((c) => c.length),
+        p.partNumber === 1 ? [64 * 1024, 300_001 - 64 * 1024] : [p.size],
+        `part ${p.partNumber}'s blocks, writes of ${min}..${max}`,
+      )
     }
     t.ok(concatParts(parts).equals(data), `bytes intact, writes of ${min}..${max}`)
   }
@@ -93,22 +98,25 @@ t.test('writes of any size, one byte to several blocks, keep every byte in order
 t.test('a part larger than the largest block spans several blocks, each filled', async (t) => {
   const partSize = 40 * MiB
   const buffer = new PartBuffer(() => partSize)
-  const data = pseudoRandomBytes(partSize + 123, 5)
+  const data = pseudoRandomBytes(2 * partSize + 123, 5)
   for (let offset = 0; offset < data.length; offset += 1_000_000) buffer.push(data.subarray(offset, offset + 1_000_000))
-  const [part] = drain(buffer)
+  const [first, second] = drain(buffer)
   const rest = buffer.takeRest()
   const block = blockSizeFor(partSize)
   t.ok(block <= MAX_BLOCK_SIZE)
+  // The first part grows from small blocks (an upload that stops early holds little); later parts take whole ones.
+  t.same(first?.chunks.map((c) => c.length).slice(0, 3), [64 * 1024, 256 * 1024, MiB])
+  t.ok((first?.chunks ?? []).slice(2, -1).every((c) => c.length === MiB))
   t.same(
-    part?.chunks.map((c) => c.length),
+    second?.chunks.map((c) => c.length),
     [block, block, partSize - 2 * block],
   )
-  t.ok(concatParts([part as Part, rest]).equals(data))
+  t.ok(concatParts([first as Part, second as Part, rest]).equals(data))
 })
 
 t.test('blocks given back are reused: a long stream touches the same few blocks', async (t) => {
   const pool = new BlockPool(blockSizeFor(64 * 1024))
-  const buffer = new PartBuffer(() => 64 * 1024, undefined, 1, pool)
+  const buffer = new PartBuffer(() => 64 * 1024, undefined, 1, UNBOUNDED, pool)
   const chunk = pseudoRandomBytes(10_000, 6)
   const seen = new Set<ArrayBufferLike>()
   const inFlight: Part[] = []
@@ -189,7 +197,7 @@ t.test('each part carries the checksum of its own bytes, across hashing steps an
 
 t.test('a stream that stops early gives back the blocks of the parts it still holds', async (t) => {
   const pool = new BlockPool(blockSizeFor(64 * 1024))
-  const buffer = new PartBuffer(() => 64 * 1024, undefined, 1, pool)
+  const buffer = new PartBuffer(() => 64 * 1024, undefined, 1, UNBOUNDED, pool)
   buffer.push(pseudoRandomBytes(3 * 64 * 1024 + 100, 8))
   const taken = buffer.takeFull() as Part
   t.equal(buffer.fullParts, 2)

@@ -88,6 +88,11 @@ export interface ProgressInfo {
   partsUploaded: number
   /** Parts being sent, or waiting to be. */
   partsInFlight: number
+  /**
+   * Parts the upload's window lets in flight now: the fixed `concurrency`, or where the adaptive number stands
+   * (for every sink of an `UploadBudget` together).
+   */
+  concurrency: number
 }
 
 /**

@@ -15,7 +15,7 @@ import { ByteWritable } from '../sink/byte-writable.js'
 import { requestPolicy, type S3SinkOptions } from '../sink/options.js'
 import { S3Sink } from '../sink/sink.js'
 import type { WritableEvents } from '../sink/typed-events.js'
-import { SHARED_WINDOW, type SharedWindowOption, UploadWindow } from '../sink/window.js'
+import { budgetWindow, SHARED_WINDOW, type SharedWindowOption, UploadWindow } from '../sink/window.js'
 import { RequestPath } from '../store/request.js'
 import {
   activeContext,
@@ -164,8 +164,9 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     const resolved = resolveRollingOptions(options)
     super({ highWaterMark: resolved.resolved.highWaterMark, decodeStrings: true })
     this.#options = resolved
-    const { concurrency, maxBufferedBytes } = resolved.resolved
-    this.#window = new UploadWindow(concurrency, maxBufferedBytes)
+    // The objects share the budget's window when given one, else one of the rolling sink's own.
+    const { concurrency, maxBufferedBytes, budget } = resolved.resolved
+    this.#window = budgetWindow(budget) ?? new UploadWindow({ concurrency, maxBufferedBytes })
     this.#cutter = new RecordCutter(resolved.maxObjectBytes, resolved.delimiter)
     const { resume } = resolved
     if (resume) {

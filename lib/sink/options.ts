@@ -10,6 +10,8 @@ import {
   DEFAULT_STALL_TIMEOUT,
   type RequestPolicy,
 } from '../store/retry.js'
+import type { UploadBudget } from './budget.js'
+import { budgetWindow } from './window.js'
 
 export type { ChecksumAlgorithm, S3SinkParams }
 
@@ -31,8 +33,11 @@ export interface S3SinkOptions {
    */
   partSize?: number
   /**
-   * Parts uploaded at once. Writes wait (backpressure) while this many parts are in flight.
-   * @default 4
+   * Parts uploaded at once, fixed. Without it the number follows the link: it starts at 8, doubles while the
+   * store acknowledges more bytes per second for it, settles on the fewest that reach the best rate (at most
+   * 32), halves on 503 SlowDown and climbs back later; a source slower than the link gets no more than it needs
+   * (see docs/memory-and-part-sizes.md). Writes wait (backpressure) while a full part waits for a place.
+   * @default adaptive
    */
   concurrency?: number
   /**
@@ -61,6 +66,11 @@ export interface S3SinkOptions {
    * @default 512 MiB
    */
   maxBufferedBytes?: number
+  /**
+   * A memory budget shared with other sinks ({@link UploadBudget}): this sink's parts count against it, and its
+   * parts in flight are scheduled with theirs. It replaces `maxBufferedBytes` (giving both is a TypeError).
+   */
+  budget?: UploadBudget
   /**
    * Leave the multipart upload and its stored parts in place when the upload fails, instead of aborting it.
    * Parts of an upload that is neither completed nor aborted are billed until someone aborts it.
@@ -153,11 +163,13 @@ export interface ResolvedOptions {
   client: S3Client
   params: S3SinkParams
   partSize: number
-  concurrency: number
+  /** Undefined: adaptive. */
+  concurrency: number | undefined
   maxParts: number
   uniformParts: boolean
   expectedSize: number | undefined
   maxBufferedBytes: number
+  budget: UploadBudget | undefined
   leavePartsOnError: boolean
   checksum: ChecksumAlgorithm | false
   /** How the whole object's checksum is formed; undefined with `checksum: false`. */
@@ -175,7 +187,6 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
-export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_MAX_BUFFERED_BYTES = 512 * MIB
 const DEFAULT_CLEANUP_TIMEOUT = 30_000
 
@@ -229,7 +240,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (sourceOffset > 0 && !resume) throw invalidValue('sourceOffset', '0 unless resuming', sourceOffset)
 
   const partSize = integer('partSize', o.partSize, DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE, sizeName)
-  const concurrency = integer('concurrency', o.concurrency, DEFAULT_CONCURRENCY, 1, 10_000)
+  const concurrency = o.concurrency === undefined ? undefined : integer('concurrency', o.concurrency, 1, 1, 10_000)
   const maxParts = integer('maxParts', o.maxParts, S3_MAX_PARTS, 1, S3_MAX_PARTS)
   const maxAttempts = integer('maxAttempts', o.maxAttempts, DEFAULT_MAX_ATTEMPTS, 1, 1000)
   const retryTimeout = integer('retryTimeout', o.retryTimeout, DEFAULT_RETRY_TIMEOUT, 0, 86_400_000)
@@ -252,6 +263,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     Number.MAX_SAFE_INTEGER,
     sizeName,
   )
+  const budget = o.budget as UploadBudget | undefined
+  if (budget !== undefined && !budgetWindow(budget)) throw invalidType('budget', 'an UploadBudget', budget)
+  if (budget !== undefined && o.maxBufferedBytes !== undefined) {
+    throw invalidValue(
+      'maxBufferedBytes',
+      "undefined when a budget is given (the budget's bound applies)",
+      o.maxBufferedBytes,
+    )
+  }
   const uniformParts = o.uniformParts ?? false
   if (typeof uniformParts !== 'boolean') throw invalidType('uniformParts', 'a boolean', uniformParts)
   const leavePartsOnError = o.leavePartsOnError ?? false
@@ -284,6 +304,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     uniformParts,
     expectedSize,
     maxBufferedBytes,
+    budget,
     leavePartsOnError,
     checksum: checksum as ChecksumAlgorithm | false,
     checksumType,

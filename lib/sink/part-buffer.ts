@@ -102,17 +102,44 @@ export class BlockPool {
 interface OpenPart {
   partNumber: number
   target: number
+  /** The part's blocks; every one but the last is full. */
   blocks: Buffer[]
+  /** Bytes in the last block. */
+  used: number
+  /** Bytes of memory the blocks take. */
+  blockBytes: number
   size: number
   hasher: PartHasher | undefined
   /** Bytes of the part already hashed: the hash runs behind the copy by less than HASH_STEP. */
   hashed: number
+  /** The block the hash has reached, and where it starts in the part. */
+  hashBlock: number
+  hashBlockStart: number
 }
+
+/** The memory a part buffer takes its blocks from: an upload window's (window.ts). */
+export interface BlockAccount {
+  /** Takes `bytes` of memory for a block; false when it must wait (the account's owner is pumped later). */
+  reserve(bytes: number): boolean
+  /** Gives back `bytes` taken. */
+  release(bytes: number): void
+}
+
+/** An account with no bound: for part buffers used on their own. */
+export const UNBOUNDED: BlockAccount = { reserve: () => true, release: () => {} }
+
+/**
+ * The blocks of an upload's first part grow, 64 KiB, 256 KiB, then 1 MiB at a time: an upload of a few KiB holds
+ * a few KiB, not a whole part, so many short uploads at once take little memory and a shared budget serves them
+ * at once. Later parts, which only long streams reach, take blocks of their full size.
+ */
+const FIRST_PART_BLOCKS = [64 * 1024, 256 * 1024, 1024 * 1024]
 
 /**
  * Where bytes become parts. Every write is copied once into the part's blocks, taken from a pool and given
  * back once the part is stored, and hashed shortly after, while still in cache. Part `n` is `sizeOf(n)`
- * bytes long, except the last one, which is whatever remains.
+ * bytes long, except the last one, which is whatever remains. Each block is taken only once the account grants
+ * its memory: the caller asks with `grow()` when `blockRoom` is 0, and pushes at most `blockRoom` bytes.
  *
  * Why one copy rather than keeping the written Buffers: the writer may reuse a Buffer once its write is
  * acknowledged, long before the part is sent; sources hand out fresh memory per chunk (a file stream 64 KiB at a
@@ -123,6 +150,8 @@ export class PartBuffer {
   readonly #sizeOf: (partNumber: number) => number
   readonly #newHasher: HasherFactory | undefined
   readonly #pool: BlockPool
+  readonly #account: BlockAccount
+  readonly #firstPartNumber: number
   /** Full parts not yet taken, oldest first. */
   readonly #sealed: Part[] = []
   #sealedBytes = 0
@@ -133,11 +162,14 @@ export class PartBuffer {
     sizeOf: (partNumber: number) => number,
     newHasher?: HasherFactory,
     firstPartNumber = 1,
+    account: BlockAccount = UNBOUNDED,
     pool = BlockPool.shared(blockSizeFor(sizeOf(firstPartNumber))),
   ) {
     this.#sizeOf = sizeOf
     this.#newHasher = newHasher
     this.#pool = pool
+    this.#account = account
+    this.#firstPartNumber = firstPartNumber
     this.#open = this.#openPart(firstPartNumber)
   }
 
@@ -165,17 +197,47 @@ export class PartBuffer {
     return this.#open.target - this.#open.size
   }
 
+  /** Bytes that fit before another block is needed (0: call `grow()`). */
+  get blockRoom(): number {
+    const open = this.#open
+    const last = open.blocks[open.blocks.length - 1]
+    return last ? Math.min(last.length - open.used, open.target - open.size) : 0
+  }
+
+  /**
+   * Takes the next block for the part being filled, once the account grants its memory. False when the
+   * account made the caller wait: it is pumped when the memory is granted, and asks again.
+   */
+  grow(): boolean {
+    const open = this.#open
+    const firstPart = open.partNumber === this.#firstPartNumber
+    const step = FIRST_PART_BLOCKS[Math.min(open.blocks.length, FIRST_PART_BLOCKS.length - 1)] as number
+    const size = firstPart ? Math.min(step, this.#pool.blockSize) : this.#pool.blockSize
+    if (!this.#account.reserve(size)) return false
+    open.blocks.push(size === this.#pool.blockSize ? this.#pool.take() : BlockPool.shared(size).take())
+    open.used = 0
+    open.blockBytes += size
+    return true
+  }
+
+  /**
+   * Copies `chunk` in, taking blocks as it needs them. The sink pushes at most `blockRoom` bytes, after `grow()`,
+   * so that it can wait for memory; a push that needs a block the account refuses throws.
+   */
   push(chunk: Buffer): void {
-    const blockSize = this.#pool.blockSize
     let offset = 0
     while (offset < chunk.length) {
+      let room = this.blockRoom
+      if (room === 0) {
+        if (!this.grow()) throw new RangeError('a part buffer was pushed more than its account granted')
+        room = this.blockRoom
+      }
       const open = this.#open
-      const used = open.size % blockSize
-      if (used === 0) open.blocks.push(this.#pool.take())
       const block = open.blocks[open.blocks.length - 1] as Buffer
-      const n = Math.min(open.target - open.size, blockSize - used, chunk.length - offset)
-      if (offset === 0 && n === chunk.length) block.set(chunk, used)
-      else block.set(chunk.subarray(offset, offset + n), used)
+      const n = Math.min(room, chunk.length - offset)
+      if (offset === 0 && n === chunk.length) block.set(chunk, open.used)
+      else block.set(chunk.subarray(offset, offset + n), open.used)
+      open.used += n
       open.size += n
       offset += n
       if (open.hasher && open.size - open.hashed >= HASH_STEP) this.#hash(open)
@@ -204,21 +266,30 @@ export class PartBuffer {
   dispose(): void {
     for (const part of this.#sealed.splice(0)) part.release()
     this.#sealedBytes = 0
-    this.#pool.give(this.#open.blocks.splice(0))
-    this.#open.size = 0
-    this.#open.hashed = 0
+    const open = this.#open
+    giveBack(this.#pool, open.blocks.splice(0))
+    this.#account.release(open.blockBytes)
+    open.blockBytes = 0
+    open.size = 0
+    open.used = 0
+    open.hashed = 0
+    open.hashBlock = 0
+    open.hashBlockStart = 0
   }
 
   /** Feeds the hasher the bytes copied since it last ran; they never cross a block boundary unhashed. */
   #hash(open: OpenPart): void {
     const hasher = open.hasher as PartHasher
-    const blockSize = this.#pool.blockSize
     while (open.hashed < open.size) {
-      const block = open.blocks[Math.floor(open.hashed / blockSize)] as Buffer
-      const start = open.hashed % blockSize
-      const end = Math.min(blockSize, start + open.size - open.hashed)
-      hasher.update(block.subarray(start, end))
-      open.hashed += end - start
+      const block = open.blocks[open.hashBlock] as Buffer
+      const from = open.hashed - open.hashBlockStart
+      const to = Math.min(block.length, open.size - open.hashBlockStart)
+      hasher.update(block.subarray(from, to))
+      open.hashed = open.hashBlockStart + to
+      if (to === block.length) {
+        open.hashBlock++
+        open.hashBlockStart += block.length
+      }
     }
   }
 
@@ -231,12 +302,13 @@ export class PartBuffer {
 
   #close(open: OpenPart): Part {
     if (open.hasher) this.#hash(open)
-    const blockSize = this.#pool.blockSize
-    const last = open.size % blockSize
+    const last = open.blocks.length - 1
     const chunks = open.blocks.map((block, i) =>
-      i === open.blocks.length - 1 && last > 0 ? block.subarray(0, last) : block,
+      i === last && open.used < block.length ? block.subarray(0, open.used) : block,
     )
+    const account = this.#account
     const pool = this.#pool
+    const blockBytes = open.blockBytes
     let blocks: Buffer[] | undefined = open.blocks
     return {
       partNumber: open.partNumber,
@@ -244,14 +316,33 @@ export class PartBuffer {
       size: open.size,
       checksum: open.hasher?.digest(),
       release() {
-        if (blocks) pool.give(blocks)
+        if (!blocks) return
+        giveBack(pool, blocks)
         blocks = undefined
+        account.release(blockBytes)
       },
     }
   }
 
   #openPart(partNumber: number): OpenPart {
     const hasher = this.#newHasher?.()
-    return { partNumber, target: this.#sizeOf(partNumber), blocks: [], size: 0, hasher, hashed: 0 }
+    const target = this.#sizeOf(partNumber)
+    return {
+      partNumber,
+      target,
+      blocks: [],
+      used: 0,
+      blockBytes: 0,
+      size: 0,
+      hasher,
+      hashed: 0,
+      hashBlock: 0,
+      hashBlockStart: 0,
+    }
   }
+}
+
+/** Gives blocks back to `pool`, or to the shared pools of their sizes (a first part's small blocks). */
+function giveBack(pool: BlockPool, blocks: readonly Buffer[]): void {
+  for (const block of blocks) (block.length === pool.blockSize ? pool : BlockPool.shared(block.length)).give([block])
 }

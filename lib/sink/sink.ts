@@ -15,6 +15,7 @@ import { completeAnswer } from '../store/head-object.js'
 import { type Completed, MultipartUpload } from '../store/multipart-upload.js'
 import { PartSender } from '../store/part-upload.js'
 import { RequestPath, type Sent } from '../store/request.js'
+import { isThrottling } from '../store/retry.js'
 import {
   TELEMETRY_PARENT,
   type TelemetryParentOption,
@@ -27,7 +28,7 @@ import { PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { type ReplayCheck, takeUp } from './resume.js'
 import type { WritableEvents } from './typed-events.js'
-import { SHARED_WINDOW, type SharedWindowOption, UploadWindow, type WindowMember } from './window.js'
+import { budgetWindow, type Seat, SHARED_WINDOW, type SharedWindowOption, UploadWindow } from './window.js'
 
 /** A part's answer, the attempts it took, when the first began, and the checksum the sink sent. */
 type Outcome = Sent<{ ETag?: string | undefined }> & { checksum?: string | undefined }
@@ -95,7 +96,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   readonly #sender: PartSender
   /** The requests and memory this sink's parts may take: its own, or one shared with other sinks. */
   readonly #window: UploadWindow
-  readonly #member: WindowMember
+  readonly #seat: Seat
   #buffer: PartBuffer | undefined
   /** The whole object's checksum, from the parts' (absent with `checksum: false`). */
   #objectChecksum: ObjectChecksummer | undefined
@@ -103,11 +104,17 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   readonly #completedParts: StoredPart[] = []
   /** Parts handed to the queue and not yet settled. */
   #inFlight = 0
+  /** Parts handed to the queue that wait for a place: writes wait while one does. */
+  #partsQueued = 0
+  /** The sink's own `concurrency` when it shares a window (an `UploadBudget`'s); its own window applies it otherwise. */
+  readonly #ownLimit: number
   /** The single PutObject of a short stream is queued or in flight. */
   #putting = false
   #inFlightBytes = 0
   /** The write callback held back while the write is being copied in or the in-flight window is full. */
   #heldCallback: ((err?: Error | null) => void) | undefined
+  /** `#pump()` is running. */
+  #pumping = false
   /** What of the current write is still to be copied into parts. */
   #pending: { chunks: Buffer[]; index: number; offset: number } | undefined
   #idleWaiters: (() => void)[] = []
@@ -140,16 +147,18 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     super({ highWaterMark: resolved.highWaterMark, decodeStrings: true })
     this.#options = resolved
     this.#schedule = partSizeSchedule(resolved)
-    // The sinks of one S3RollingSink share its window; any other sink has one of its own.
+    // The sinks of one S3RollingSink share its window, and those given one budget share the budget's; any other
+    // sink has one of its own.
     this.#window =
       (options as SharedWindowOption)[SHARED_WINDOW] ??
-      new UploadWindow(resolved.concurrency, resolved.maxBufferedBytes)
-    this.#member = {
-      bufferedBytes: () => this.#bufferedBytes(),
-      requestsInFlight: () => this.#inFlight + (this.#putting ? 1 : 0),
+      (resolved.budget && budgetWindow(resolved.budget)) ??
+      new UploadWindow({ concurrency: resolved.concurrency, maxBufferedBytes: resolved.maxBufferedBytes })
+    const shared = (options as SharedWindowOption)[SHARED_WINDOW] ?? resolved.budget
+    this.#ownLimit = shared && resolved.concurrency !== undefined ? resolved.concurrency : Number.POSITIVE_INFINITY
+    this.#seat = this.#window.join({
       pump: () => this.#pump(),
-    }
-    this.#window.join(this.#member)
+      partRoom: () => (this.#buffer && this.#buffer.fullParts === 0 ? this.#buffer.openPartRoom : 0),
+    })
     // The objects of an S3RollingSink go under the context the rolling sink was made in; any other upload under
     // the caller's active context.
     this.#telemetry = UploadTelemetry.start(
@@ -161,7 +170,10 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       resolved.client,
       requestPolicy(resolved),
       this.#abort.signal,
-      (failed) => this.emit('retry', failed satisfies RetryInfo),
+      (failed) => {
+        if (isThrottling(failed.error)) this.#window.throttled()
+        this.emit('retry', failed satisfies RetryInfo)
+      },
       () => this.#context(),
       this.#telemetry,
     )
@@ -198,6 +210,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       peakBufferedBytes: this.#peakBufferedBytes,
       partsUploaded: this.#completedParts.length,
       partsInFlight: this.#inFlight,
+      concurrency: this.#window.limit,
     }
   }
 
@@ -229,7 +242,12 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
 
   #ready(hasher: HasherFactory | undefined, firstPartNumber: number): void {
     const { checksum } = this.#options
-    this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber)
+    const window = this.#window
+    const seat = this.#seat
+    this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber, {
+      reserve: (bytes) => window.reserve(seat, bytes),
+      release: (bytes) => window.release(seat, bytes),
+    })
     if (hasher && checksum !== false) this.#objectChecksum = new ObjectChecksummer(checksum, hasher)
   }
 
@@ -263,15 +281,15 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    // Most writes fit in the part being filled while the window has room: copied in at once, with nothing
-    // allocated for them and the window checked once before and once after (a write of 16 KiB and one of 64 KiB
-    // are called 65,536 and 16,384 times per GiB).
+    // Most writes fit in the block being filled while no part of the sink waits for a place: copied in at once,
+    // with nothing allocated for them and nothing asked of the window (a write of 16 KiB and one of 64 KiB are
+    // called 65,536 and 16,384 times per GiB).
     this.#heldCallback = callback
     const buffer = this.#buffer as PartBuffer
-    if (chunk.length <= COPY_STEP && chunk.length <= buffer.openPartRoom && !this.#windowFull() && !this.destroyed) {
+    if (chunk.length <= buffer.blockRoom && !this.#mustWait() && !this.destroyed) {
       this.#accept(chunk)
       if (this.destroyed) this.#releaseHeld(this.#failure ?? null)
-      else if (!this.#windowFull()) this.#releaseHeld(null)
+      else if (!this.#mustWait()) this.#releaseHeld(null)
       return
     }
     this.#take([chunk])
@@ -299,7 +317,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     if (err === null && this.result && this.writableFinished) {
       // Stored: nothing is in flight and nothing is left to clean up (this runs after every object).
       this.#detachSignal()
-      this.#window.leave(this.#member)
+      this.#window.leave(this.#seat)
       callback(null)
       return
     }
@@ -320,7 +338,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       callback(reported)
     }
     this.#cleanUp(err)
-      .finally(() => this.#window.leave(this.#member))
+      .finally(() => this.#window.leave(this.#seat))
       .then(
         (stored) => report(err ?? this.#destroyedWhileCompleting(stored, putting)),
         (cleanupErr: unknown) => report(cleanupErr as Error),
@@ -377,25 +395,39 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     }
   }
 
-  /** A write that crosses a part boundary, is larger than COPY_STEP, meets a full window, or a `_writev`. */
+  /** A write that crosses a block boundary, meets a part waiting for a place, or a `_writev`. */
   #take(chunks: Buffer[]): void {
     this.#pending = { chunks, index: 0, offset: 0 }
     this.#pump()
   }
 
   /**
-   * Copies the current write into parts, 1 MiB (or up to a part boundary) at a time and only while the window has
-   * room: a write larger than the window waits, partly copied, for parts to be stored, so that memory stays
-   * bounded whatever the size of a write. Acknowledges the write once it is all copied and the window has room.
-   * Runs on every write and again whenever a part settles.
+   * Copies the current write into parts, 1 MiB (or up to a block's end) at a time, and only while no part of the
+   * sink waits for a place and the window grants each block's memory: a write larger than the window waits,
+   * partly copied, for parts to be stored, so that memory stays bounded whatever the size of a write.
+   * Acknowledges the write once it is all copied and no part waits. Runs on a write that does not fit the block,
+   * when a part of the sink gets its place, and when the window grants the memory asked.
    */
   #pump(): void {
+    // A part started while copying may get its place at once and call for a pump: the running one goes on.
+    if (this.#pumping) return
+    this.#pumping = true
+    try {
+      this.#copyPending()
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  #copyPending(): void {
     const pending = this.#pending
-    const buffer = this.#buffer as PartBuffer
+    const buffer = this.#buffer
+    if (!buffer) return
     while (pending && pending.index < pending.chunks.length) {
-      if (this.destroyed || this.#windowFull()) return
+      if (this.destroyed || this.#mustWait()) return
+      if (buffer.blockRoom === 0 && !buffer.grow()) return
       const chunk = pending.chunks[pending.index] as Buffer
-      const end = Math.min(chunk.length, pending.offset + buffer.openPartRoom, pending.offset + COPY_STEP)
+      const end = Math.min(chunk.length, pending.offset + buffer.blockRoom, pending.offset + COPY_STEP)
       this.#accept(pending.offset === 0 && end === chunk.length ? chunk : chunk.subarray(pending.offset, end))
       if (end < chunk.length) {
         pending.offset = end
@@ -406,12 +438,16 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     }
     this.#pending = undefined
     if (this.destroyed) this.#releaseHeld(this.#failure ?? null)
-    else if (!this.#windowFull()) this.#releaseHeld(null)
+    else if (!this.#mustWait()) this.#releaseHeld(null)
   }
 
-  /** Whether writes must wait: the window is full (see {@link UploadWindow.full}), or the sink is suspending. */
-  #windowFull(): boolean {
-    return this.#suspending || this.#window.full()
+  /**
+   * Whether writes must wait: a full part of the sink waits for a place in the window (so a fast source holds
+   * at most one part beyond those in flight), the sink is at its own `concurrency` under a shared window, or it
+   * is suspending.
+   */
+  #mustWait(): boolean {
+    return this.#suspending || this.#partsQueued > 0 || this.#inFlight >= this.#ownLimit
   }
 
   #startPart(part: Part): void {
@@ -424,16 +460,26 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     }
     const upload = this.#multipartUpload()
     this.#inFlight++
+    this.#partsQueued++
     this.#inFlightBytes += part.size
     this.#notePeak()
+    let placed = false
     const task = async (): Promise<Outcome> => {
+      placed = true
+      this.#partsQueued--
+      // The part has its place: writes held back for it go on.
+      if (this.#partsQueued === 0) this.#pump()
       const uploadId = await upload.id()
       const outcome = await this.#sender.uploadPart(uploadId, part)
       return { ...outcome, checksum: await part.checksum }
     }
-    this.#window.run(task, this.#abort.signal).then(
+    this.#window.run(task, { signal: this.#abort.signal, bytes: part.size }).then(
       (outcome) => this.#onPartSettled(part, undefined, outcome),
-      (err: unknown) => this.#onPartSettled(part, err, undefined),
+      (err: unknown) => {
+        // A part cancelled before it had its place.
+        if (!placed) this.#partsQueued--
+        this.#onPartSettled(part, err, undefined)
+      },
     )
   }
 
@@ -454,7 +500,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     } else {
       this.#recordPart(part, outcome)
     }
-    this.#window.settled()
+    // Below its own concurrency again: writes held back for it go on.
+    if (this.#inFlight + 1 === this.#ownLimit) this.#pump()
     if (this.#inFlight === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve()
     }
@@ -562,12 +609,15 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     this.#putting = true
     let outcome: Sent<{ ETag?: string; VersionId?: string }>
     try {
-      outcome = await this.#window.run(() => this.#sender.putObject(part), this.#abort.signal)
+      outcome = await this.#window.run(() => this.#sender.putObject(part), {
+        signal: this.#abort.signal,
+        bytes: part.size,
+        first: true,
+      })
     } finally {
       part.release()
       this.#inFlightBytes -= part.size
       this.#putting = false
-      this.#window.settled()
     }
     this.#bytesUploaded = part.size
     const { checksum, params } = this.#options

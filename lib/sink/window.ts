@@ -1,19 +1,39 @@
 import PQueue from 'p-queue'
+import { AdaptiveConcurrency, type ConcurrencyPolicy, FixedConcurrency } from './concurrency.js'
 
-/** What a window needs to know of a sink that takes room in it, and how to let it go on. */
+/** What a window needs of a sink that takes room in it. */
 export interface WindowMember {
-  /** Bytes the sink holds: the part being filled, full parts waiting, parts and a PutObject in flight. */
-  bufferedBytes(): number
-  /** Requests carrying bytes that the sink has in flight or queued. */
-  requestsInFlight(): number
-  /** Copies in what the sink holds back, now that room may have been freed. */
+  /** Copies in what the sink holds back, now that the window granted it memory. */
   pump(): void
+  /**
+   * Bytes the sink still needs to make a full part (0 when it holds one not yet sent): when the window is
+   * stuck, the member nearest a full part is let through.
+   */
+  partRoom(): number
+}
+
+/** A member's place in a window: the memory it holds and what it waits for. */
+export interface Seat {
+  readonly member: WindowMember
+  /** Bytes of memory the member holds (its blocks). */
+  held: number
+  /** Memory granted while the member waited, not yet taken up. */
+  credit: number
+  /** The memory the member waits for, while it waits. */
+  wants: number
+  left: boolean
 }
 
 /**
- * The key of the option that hands an `S3Sink` a window to share (an `S3RollingSink` gives each of its objects'
- * sinks its own window). A symbol that `lib/index.ts` does not export: no caller outside the library can name
- * it, so the shared window stays out of the public options and the constructor has one parameter.
+ * Memory asks up to this size are served before larger ones: the first blocks of an upload are small
+ * (see part-buffer.ts), so a short upload is never held back behind the large parts of long ones.
+ */
+const SMALL_ASK = 1024 * 1024
+
+/**
+ * The key of the option that hands an `S3Sink` a window to share (an `S3RollingSink` gives its objects' sinks one
+ * window; an `UploadBudget` gives every sink made with it one). A symbol that `lib/index.ts` does not export: no
+ * caller outside the library can name it, so the shared window stays out of the public options.
  */
 export const SHARED_WINDOW: unique symbol = Symbol('s3-sink shared upload window')
 
@@ -22,65 +42,215 @@ export interface SharedWindowOption {
   [SHARED_WINDOW]?: UploadWindow
 }
 
+export interface UploadWindowOptions {
+  /** Requests with bodies at once; undefined: the number follows the link (./concurrency.ts). */
+  concurrency: number | undefined
+  /** The memory (part blocks) that the window's members hold together. */
+  maxBufferedBytes: number
+}
+
 /**
- * The room that uploads take: at most `concurrency` requests with bodies at once (one queue), and a memory
- * budget of `maxBufferedBytes` for the bytes held. A sink has a window of its own; the sinks of one
- * `S3RollingSink` share one, so that the object being filled and the ones still completing draw on the same
- * budget and writes wait for all of them.
+ * The scheduler of the uploads that share it: which request goes out next, how many go out at once, and how much
+ * memory the sinks may hold. A sink alone has a window of its own; the sinks of one `S3RollingSink`, and every
+ * sink given one `UploadBudget`, share one.
+ *
+ * - **Requests**: at most `limit` requests with bodies run at once (one queue); a PutObject, a whole short
+ *   upload, goes before waiting parts. The limit is fixed, or follows the link (./concurrency.ts), for the
+ *   window as one whole.
+ * - **Memory**: a sink takes memory block by block (part-buffer.ts) and asks the window for each; the window
+ *   grants while its members hold less than `maxBufferedBytes` together, small asks first, each size in the
+ *   order asked. A sink whose ask waits holds its write back: that is backpressure.
+ * - **Never stuck**: when members wait for memory and no request is in flight or queued (nothing will give
+ *   memory back, as when every member holds part of a part), the member nearest a full part is let through
+ *   beyond the bound until its part goes out: the window then holds at most one part and one block more than
+ *   its bound, and one part larger than the bound still goes, one at a time.
+ *
+ * Per write, nothing here runs: a sink asks the window only for a new block and when a part is sent, so the
+ * cost of a write does not grow with the members of a window.
  */
 export class UploadWindow {
+  readonly maxBufferedBytes: number
+  readonly #policy: ConcurrencyPolicy
   /** Runs every part upload and PutObject of the window's sinks (private: its type stays out of the declarations). */
   readonly #queue: PQueue
-  readonly concurrency: number
-  readonly maxBufferedBytes: number
-  readonly #members = new Set<WindowMember>()
-  /** The one member, while there is exactly one (a sink's own window): `full()` is asked on every write. */
-  #only: WindowMember | undefined
+  /** Memory the members hold, and the most they held at once. */
+  #held = 0
+  #peakHeld = 0
+  /** Requests handed to the queue and not yet settled (queued or running). */
+  #requests = 0
+  /** Members waiting for memory, small asks and large, each in the order asked. */
+  readonly #waitingSmall = new Set<Seat>()
+  readonly #waitingLarge = new Set<Seat>()
+  /** The member let through beyond the bound while the window was stuck, until a request goes out. */
+  #favoured: Seat | undefined
 
-  constructor(concurrency: number, maxBufferedBytes: number) {
-    this.concurrency = concurrency
+  constructor({ concurrency, maxBufferedBytes }: UploadWindowOptions) {
     this.maxBufferedBytes = maxBufferedBytes
-    this.#queue = new PQueue({ concurrency })
+    this.#policy =
+      concurrency === undefined ? new AdaptiveConcurrency(performance.now()) : new FixedConcurrency(concurrency)
+    this.#queue = new PQueue({ concurrency: this.#policy.limit })
   }
 
-  /** Runs `task` once one of the window's `concurrency` places is free (never, once `signal` aborts). */
-  run<T>(task: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    return this.#queue.add(task, { signal })
+  /** Requests with bodies let run at once now. */
+  get limit(): number {
+    return this.#policy.limit
   }
 
-  join(member: WindowMember): void {
-    this.#members.add(member)
-    this.#only = this.#members.size === 1 ? member : undefined
+  /** Whether the limit follows the link. */
+  get adaptive(): boolean {
+    return this.#policy.adaptive
   }
 
-  /** The member holds nothing any more: the room it took goes to the others. */
-  leave(member: WindowMember): void {
-    if (!this.#members.delete(member)) return
-    this.#only = this.#members.size === 1 ? (this.#members.values().next().value as WindowMember) : undefined
-    this.settled()
+  /** Memory the members hold now (blocks of parts being filled, waiting and in flight). */
+  get bufferedBytes(): number {
+    return this.#held
+  }
+
+  /** The most memory the members held at once. */
+  get peakBufferedBytes(): number {
+    return this.#peakHeld
+  }
+
+  join(member: WindowMember): Seat {
+    return { member, held: 0, credit: 0, wants: 0, left: false }
+  }
+
+  /** The member holds nothing any more, or will give back what it holds as its requests settle. */
+  leave(seat: Seat): void {
+    if (seat.left) return
+    seat.left = true
+    this.#waitingSmall.delete(seat)
+    this.#waitingLarge.delete(seat)
+    if (this.#favoured === seat) this.#favoured = undefined
+    this.#held -= seat.credit
+    seat.credit = 0
+    this.#grant()
   }
 
   /**
-   * Whether writes must wait: `concurrency` requests in flight, or the memory budget reached with at least one
-   * request in flight (so that a part larger than the budget still goes out, one at a time).
+   * Takes `bytes` of memory for `seat`, if the window has room (or granted it while the member waited). When it
+   * has not, the member waits in line and is pumped once it is granted; returns false.
    */
-  full(): boolean {
-    const only = this.#only
-    if (only) {
-      const requests = only.requestsInFlight()
-      return requests >= this.concurrency || (requests > 0 && only.bufferedBytes() >= this.maxBufferedBytes)
+  reserve(seat: Seat, bytes: number): boolean {
+    if (seat.credit >= bytes) {
+      seat.credit -= bytes
+      seat.held += bytes
+      return true
     }
-    let requests = 0
-    let bytes = 0
-    for (const member of this.#members) {
-      requests += member.requestsInFlight()
-      bytes += member.bufferedBytes()
+    const first = this.#waitingSmall.size === 0 && (bytes <= SMALL_ASK || this.#waitingLarge.size === 0)
+    if (this.#favoured === seat || (first && this.#fits(bytes))) {
+      this.#take(seat, bytes)
+      seat.held += bytes
+      return true
     }
-    return requests >= this.concurrency || (requests > 0 && bytes >= this.maxBufferedBytes)
+    seat.wants = bytes
+    this.#waitingSmall.delete(seat)
+    this.#waitingLarge.delete(seat)
+    ;(bytes <= SMALL_ASK ? this.#waitingSmall : this.#waitingLarge).add(seat)
+    this.#unstick()
+    // The window was stuck and let this member through.
+    if (seat.credit >= bytes) {
+      seat.credit -= bytes
+      seat.held += bytes
+      return true
+    }
+    return false
   }
 
-  /** A request settled: every member copies in what now fits. */
-  settled(): void {
-    for (const member of this.#members) member.pump()
+  /** `seat` gave back `bytes` of memory. */
+  release(seat: Seat, bytes: number): void {
+    seat.held -= bytes
+    this.#held -= bytes
+    this.#grant()
   }
+
+  /**
+   * Runs `task` once one of the window's places is free (never, once `signal` aborts). `bytes`: the request's
+   * body, for the adaptive limit; `first`: a PutObject, which goes before waiting parts.
+   */
+  run<T>(task: () => Promise<T>, { signal, bytes, first }: { signal: AbortSignal; bytes: number; first?: boolean }) {
+    this.#requests++
+    this.#favoured = undefined
+    const timed = async (): Promise<T> => {
+      const started = performance.now()
+      const value = await task()
+      const now = performance.now()
+      const before = this.#policy.limit
+      this.#policy.completed(now, started, bytes, this.#queue.size > 0)
+      if (this.#policy.limit !== before) this.#queue.concurrency = this.#policy.limit
+      return value
+    }
+    return this.#queue.add(timed, { signal, priority: first ? 1 : 0 }).finally(() => {
+      this.#requests--
+      if (this.#requests === 0) this.#unstick()
+    })
+  }
+
+  /** The store answered that it is overloaded (503 SlowDown, 429): fewer requests at once, for a while. */
+  throttled(): void {
+    const before = this.#policy.limit
+    this.#policy.throttled(performance.now())
+    if (this.#policy.limit !== before) this.#queue.concurrency = this.#policy.limit
+  }
+
+  #fits(bytes: number): boolean {
+    return this.#held === 0 || this.#held + bytes <= this.maxBufferedBytes
+  }
+
+  #take(seat: Seat, bytes: number): void {
+    this.#held += bytes
+    if (this.#held > this.#peakHeld) this.#peakHeld = this.#held
+    if (seat.left) this.#held -= bytes
+  }
+
+  /** Grants memory to the members waiting for it, small asks first, while it fits; then pumps them. */
+  #grant(): void {
+    const granted: Seat[] = []
+    for (const waiting of [this.#waitingSmall, this.#waitingLarge]) {
+      for (const seat of waiting) {
+        if (!this.#fits(seat.wants)) break
+        waiting.delete(seat)
+        this.#take(seat, seat.wants)
+        seat.credit += seat.wants
+        granted.push(seat)
+      }
+      if (waiting.size > 0) break
+    }
+    for (const seat of granted) seat.member.pump()
+    this.#unstick()
+  }
+
+  /**
+   * Members wait for memory and nothing will give any back: no request is queued or running. The member nearest
+   * a full part gets what it asks beyond the bound, until a request goes out.
+   */
+  #unstick(): void {
+    if (this.#requests > 0 || this.#favoured) return
+    let nearest: Seat | undefined
+    for (const waiting of [this.#waitingSmall, this.#waitingLarge]) {
+      for (const seat of waiting) {
+        if (!nearest || seat.member.partRoom() < nearest.member.partRoom()) nearest = seat
+      }
+    }
+    if (!nearest) return
+    this.#favoured = nearest
+    this.#waitingSmall.delete(nearest)
+    this.#waitingLarge.delete(nearest)
+    this.#take(nearest, nearest.wants)
+    nearest.credit += nearest.wants
+    nearest.member.pump()
+  }
+}
+
+/** The window of each `UploadBudget` (budget.ts), found from the budget a caller hands a sink. */
+const budgetWindows = new WeakMap<object, UploadWindow>()
+
+/** Makes `window` the one a sink given `budget` shares. */
+export function registerBudget(budget: object, window: UploadWindow): void {
+  budgetWindows.set(budget, window)
+}
+
+/** The window of `budget`, or undefined when it is not an `UploadBudget`. */
+export function budgetWindow(budget: unknown): UploadWindow | undefined {
+  return typeof budget === 'object' && budget !== null ? budgetWindows.get(budget) : undefined
 }
