@@ -425,7 +425,15 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     if (!buffer) return
     while (pending && pending.index < pending.chunks.length) {
       if (this.destroyed || this.#mustWait()) return
-      if (buffer.blockRoom === 0 && !buffer.grow()) return
+      if (buffer.blockRoom === 0) {
+        // More bytes come: a full part held back in case it was the last (a stream of one part is one PutObject)
+        // is not, and goes out before the sink asks for memory, which it gives back once stored.
+        if (buffer.fullParts > 0 && !this.#suspending) {
+          this.#startPart(buffer.takeFull() as Part)
+          continue
+        }
+        if (!buffer.grow()) return
+      }
       const chunk = pending.chunks[pending.index] as Buffer
       const end = Math.min(chunk.length, pending.offset + buffer.blockRoom, pending.offset + COPY_STEP)
       this.#accept(pending.offset === 0 && end === chunk.length ? chunk : chunk.subarray(pending.offset, end))
@@ -612,7 +620,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       outcome = await this.#window.run(() => this.#sender.putObject(part), {
         signal: this.#abort.signal,
         bytes: part.size,
-        first: true,
+        short: true,
       })
     } finally {
       part.release()

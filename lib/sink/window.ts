@@ -25,10 +25,13 @@ export interface Seat {
 }
 
 /**
- * Memory asks up to this size are served before larger ones: the first blocks of an upload are small
- * (see part-buffer.ts), so a short upload is never held back behind the large parts of long ones.
+ * Memory asks up to this size are an upload's first blocks (64 KiB and 256 KiB, see part-buffer.ts): they are
+ * served before larger asks, and the last {@link FIRST_BLOCKS_SHARE} of the bound is kept for them, so that a
+ * short upload is not held back behind the parts of long ones that fill the window.
  */
-const SMALL_ASK = 1024 * 1024
+const SMALL_ASK = 256 * 1024
+/** The share of the bound that only first blocks may take. */
+const FIRST_BLOCKS_SHARE = 1 / 8
 
 /**
  * The key of the option that hands an `S3Sink` a window to share (an `S3RollingSink` gives its objects' sinks one
@@ -54,12 +57,13 @@ export interface UploadWindowOptions {
  * memory the sinks may hold. A sink alone has a window of its own; the sinks of one `S3RollingSink`, and every
  * sink given one `UploadBudget`, share one.
  *
- * - **Requests**: at most `limit` requests with bodies run at once (one queue); a PutObject, a whole short
- *   upload, goes before waiting parts. The limit is fixed, or follows the link (./concurrency.ts), for the
- *   window as one whole.
+ * - **Requests**: at most `limit` parts run at once (one queue, in the order they were cut), and beside them at
+ *   most `limit` PutObjects, each a whole short upload, so that a short upload does not wait for the answers to
+ *   long ones' parts. The limit is fixed, or follows the link (./concurrency.ts), for the window as one whole.
  * - **Memory**: a sink takes memory block by block (part-buffer.ts) and asks the window for each; the window
- *   grants while its members hold less than `maxBufferedBytes` together, small asks first, each size in the
- *   order asked. A sink whose ask waits holds its write back: that is backpressure.
+ *   grants while its members hold less than `maxBufferedBytes` together, an upload's first blocks first, each
+ *   size in the order asked. The last eighth of the bound is kept for first blocks. A sink whose ask waits holds
+ *   its write back: that is backpressure.
  * - **Never stuck**: when members wait for memory and no request is in flight or queued (nothing will give
  *   memory back, as when every member holds part of a part), the member nearest a full part is let through
  *   beyond the bound until its part goes out: the window then holds at most one part and one block more than
@@ -71,8 +75,13 @@ export interface UploadWindowOptions {
 export class UploadWindow {
   readonly maxBufferedBytes: number
   readonly #policy: ConcurrencyPolicy
-  /** Runs every part upload and PutObject of the window's sinks (private: its type stays out of the declarations). */
+  /** Runs every part upload of the window's sinks (private: its type stays out of the declarations). */
   readonly #queue: PQueue
+  /**
+   * Runs the PutObjects, each a whole short upload, beside the parts and as many at once: a short upload does not
+   * wait for the parts of long ones to be answered.
+   */
+  readonly #shortQueue: PQueue
   /** Memory the members hold, and the most they held at once. */
   #held = 0
   #peakHeld = 0
@@ -89,6 +98,7 @@ export class UploadWindow {
     this.#policy =
       concurrency === undefined ? new AdaptiveConcurrency(performance.now()) : new FixedConcurrency(concurrency)
     this.#queue = new PQueue({ concurrency: this.#policy.limit })
+    this.#shortQueue = new PQueue({ concurrency: this.#policy.limit })
   }
 
   /** Requests with bodies let run at once now. */
@@ -138,7 +148,7 @@ export class UploadWindow {
       return true
     }
     const first = this.#waitingSmall.size === 0 && (bytes <= SMALL_ASK || this.#waitingLarge.size === 0)
-    if (this.#favoured === seat || (first && this.#fits(bytes))) {
+    if (this.#favoured === seat || (first && this.#fits(bytes, bytes <= SMALL_ASK))) {
       this.#take(seat, bytes)
       seat.held += bytes
       return true
@@ -166,9 +176,9 @@ export class UploadWindow {
 
   /**
    * Runs `task` once one of the window's places is free (never, once `signal` aborts). `bytes`: the request's
-   * body, for the adaptive limit; `first`: a PutObject, which goes before waiting parts.
+   * body, for the adaptive limit; `short`: a PutObject, which has places of its own.
    */
-  run<T>(task: () => Promise<T>, { signal, bytes, first }: { signal: AbortSignal; bytes: number; first?: boolean }) {
+  run<T>(task: () => Promise<T>, { signal, bytes, short }: { signal: AbortSignal; bytes: number; short?: boolean }) {
     this.#requests++
     this.#favoured = undefined
     const timed = async (): Promise<T> => {
@@ -177,10 +187,10 @@ export class UploadWindow {
       const now = performance.now()
       const before = this.#policy.limit
       this.#policy.completed(now, started, bytes, this.#queue.size > 0)
-      if (this.#policy.limit !== before) this.#queue.concurrency = this.#policy.limit
+      if (this.#policy.limit !== before) this.#setLimit()
       return value
     }
-    return this.#queue.add(timed, { signal, priority: first ? 1 : 0 }).finally(() => {
+    return (short ? this.#shortQueue : this.#queue).add(timed, { signal }).finally(() => {
       this.#requests--
       if (this.#requests === 0) this.#unstick()
     })
@@ -190,11 +200,18 @@ export class UploadWindow {
   throttled(): void {
     const before = this.#policy.limit
     this.#policy.throttled(performance.now())
-    if (this.#policy.limit !== before) this.#queue.concurrency = this.#policy.limit
+    if (this.#policy.limit !== before) this.#setLimit()
   }
 
-  #fits(bytes: number): boolean {
-    return this.#held === 0 || this.#held + bytes <= this.maxBufferedBytes
+  #setLimit(): void {
+    this.#queue.concurrency = this.#policy.limit
+    this.#shortQueue.concurrency = this.#policy.limit
+  }
+
+  /** Whether an ask fits: a first block in the whole bound, a larger one in all but the share kept for those. */
+  #fits(bytes: number, firstBlock: boolean): boolean {
+    const bound = firstBlock ? this.maxBufferedBytes : Math.floor(this.maxBufferedBytes * (1 - FIRST_BLOCKS_SHARE))
+    return this.#held === 0 || this.#held + bytes <= bound
   }
 
   #take(seat: Seat, bytes: number): void {
@@ -208,7 +225,7 @@ export class UploadWindow {
     const granted: Seat[] = []
     for (const waiting of [this.#waitingSmall, this.#waitingLarge]) {
       for (const seat of waiting) {
-        if (!this.#fits(seat.wants)) break
+        if (!this.#fits(seat.wants, waiting === this.#waitingSmall)) break
         waiting.delete(seat)
         this.#take(seat, seat.wants)
         seat.credit += seat.wants
