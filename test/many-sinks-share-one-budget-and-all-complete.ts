@@ -119,7 +119,7 @@ t.test('a destroyed sink gives its memory back to the budget', async (t) => {
   t.ok(budget.bufferedBytes > 0)
   sink.on('error', () => {})
   sink.destroy(new Error('gone'))
-  await new Promise((resolve) => sink.once('close', resolve))
+  await new Promise<void>((resolve) => sink.once('close', () => resolve()))
   t.equal(budget.bufferedBytes, 0)
   t.same(await incompleteUploads(direct, Bucket, 'destroyed'), [])
 })

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { checksumMember, type HasherFactory, loadedHasher, loadHasher } from '../checksum/checksum.js'
 import { ObjectChecksummer } from '../checksum/object-checksum.js'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
@@ -166,6 +167,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       resolved.params.Key,
       (options as TelemetryParentOption)[TELEMETRY_PARENT],
     )
+    // Every part queued in the window listens to the signal: up to the window's limit and more.
+    setMaxListeners(256, this.#abort.signal)
     this.#path = new RequestPath(
       resolved.client,
       requestPolicy(resolved),
