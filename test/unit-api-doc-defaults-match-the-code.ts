@@ -116,6 +116,17 @@ t.test("S3RollingSink's own option table gives the defaults the code applies", a
   checkTable(t, 'S3RollingSink', rows, rolling)
 })
 
+/** A default of the command's help as the option's value, or undefined when it is words rather than a value. */
+function helpValue(parse: (text: string) => unknown, text: string): unknown {
+  if (!/^[\w.\\]+$/.test(text)) return undefined
+  try {
+    const value = parse(text)
+    return typeof value === 'number' && Number.isNaN(value) ? undefined : value
+  } catch {
+    return undefined
+  }
+}
+
 t.test(
   "the command's defaults (cli/help.ts, docs/cli.md) are the library's where they are the same option",
   async (t) => {
@@ -134,10 +145,11 @@ t.test(
         const same = options[flag.name]
         if (!same || flag.default === undefined) continue
         // A default told in words (an adaptive choice, say) is not a value to compare.
-        if (!/^[\w.\\]+$/.test(flag.default)) continue
+        const value = helpValue(same.parse, flag.default)
+        if (value === undefined) continue
         checked++
         t.same(
-          same.parse(flag.default),
+          value,
           same.applied,
           `${command.name} --${flag.name} ${flag.default}: the library's ${same.option} default`,
         )
