@@ -87,7 +87,7 @@ const OBJECT_FLAGS: Flag[] = [
     help: 'first part size, 5MiB..5GiB, in bytes or binary units: 16MiB, 8M, 1GiB',
     default: '8MiB',
   },
-  { name: 'concurrency', value: 'N', help: 'parts uploaded at once, 1..10000', default: '4' },
+  { name: 'concurrency', value: 'N', help: 'parts uploaded at once, fixed, 1..10000', default: 'adaptive' },
   { name: 'max-parts', value: 'N', help: 'at most N parts per object, 1..10000', default: '10000' },
   { name: 'uniform-parts', help: 'never change the part size (stores that need equal parts: R2)' },
   { name: 'checksum', value: 'ALG', help: 'CRC32, CRC32C, CRC64NVME, SHA1, SHA256 or none', default: 'CRC32' },

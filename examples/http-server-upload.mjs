@@ -1,6 +1,7 @@
 // An HTTP server that streams each request body straight into an S3 object (PUT /<name>), without holding
-// the body in memory or on disk, and aborts the upload when the client goes away mid-body: a cut-off upload
-// leaves nothing in the bucket. The example sends its server one whole upload and one it cuts off.
+// the body in memory or on disk, every upload drawing on one memory budget however many arrive at once, and
+// aborts the upload when the client goes away mid-body: a cut-off upload leaves nothing in the bucket. The
+// example sends its server eight uploads at once (long and short), and one it cuts off.
 //
 //   S3_SINK_EXAMPLE_BUCKET=my-bucket node examples/http-server-upload.mjs
 //
@@ -11,13 +12,16 @@ import { once } from 'node:events'
 import { createServer, request } from 'node:http'
 import { finished, pipeline } from 'node:stream/promises'
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
-import { S3Sink } from 's3-sink'
+import { S3Sink, UploadBudget } from 's3-sink'
 
 const Bucket = process.env.S3_SINK_EXAMPLE_BUCKET
 if (!Bucket) throw new Error('set S3_SINK_EXAMPLE_BUCKET to the bucket to store into')
 // A custom endpoint (a local store) needs path-style addressing; AWS itself does not.
 const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) })
 const prefix = 'examples/http-server-upload/'
+// One budget for every upload the server runs: together they hold at most 64 MiB of parts (and one part more
+// while they wait on each other), and their parts in flight follow the link as one whole.
+const budget = new UploadBudget({ maxBufferedBytes: 64 * 1024 * 1024 })
 
 const server = createServer((req, res) => {
   // Only plain names: the key is built from the client's input.
@@ -31,6 +35,7 @@ const server = createServer((req, res) => {
     client,
     params: { Bucket, Key, ContentType: req.headers['content-type'] ?? 'application/octet-stream' },
     partSize: 5 * 1024 * 1024,
+    budget,
   })
   // A client that disconnects before the end of its body makes `req` fail ('aborted'): pipeline() then
   // destroys the sink, which cancels its requests and aborts the multipart upload.
@@ -56,19 +61,31 @@ server.listen(0, '127.0.0.1')
 await once(server, 'listening')
 const { port } = server.address()
 
-// 1. A whole upload: 12 MiB sent in 64 KiB writes, as a client streaming a file would.
-const body = randomBytes(12 * 1024 * 1024)
-const answer = await new Promise((resolve, reject) => {
-  const req = request({ port, method: 'PUT', path: '/upload.bin' }, (res) => {
-    let text = ''
-    res.setEncoding('utf8').on('data', (s) => (text += s))
-    res.on('end', () => resolve(`${res.statusCode} ${text}`))
+/** Sends `body` as PUT /`name` in 64 KiB writes, as a client streaming a file would; resolves with the answer. */
+function put(name, body) {
+  return new Promise((resolve, reject) => {
+    const req = request({ port, method: 'PUT', path: `/${name}` }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (s) => (text += s))
+      res.on('end', () => resolve(`${res.statusCode} ${text}`))
+    })
+    req.on('error', reject)
+    ;(async () => {
+      for (let at = 0; at < body.length; at += 65536) {
+        if (!req.write(body.subarray(at, at + 65536))) await once(req, 'drain')
+      }
+      req.end()
+    })().catch(reject)
   })
-  req.on('error', reject)
-  for (let at = 0; at < body.length; at += 65536) req.write(body.subarray(at, at + 65536))
-  req.end()
-})
-console.log(`client: ${answer}`)
+}
+
+// 1. Eight uploads at once: four of 24 MiB and four of 100 KiB, which do not wait behind the long ones.
+const body = randomBytes(24 * 1024 * 1024)
+const answers = await Promise.all(
+  [0, 1, 2, 3].flatMap((i) => [put(`long-${i}.bin`, body), put(`short-${i}.bin`, body.subarray(0, 100 * 1024))]),
+)
+for (const answer of answers) console.log(`client: ${answer}`)
+console.log(`server: the uploads held at most ${(budget.peakBufferedBytes / 2 ** 20).toFixed(1)} MiB at once`)
 
 // 2. A client that sends 7 MiB of a longer body and then disconnects.
 const ended = once(server, 'upload-ended')
