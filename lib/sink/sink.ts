@@ -114,8 +114,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   #inFlightBytes = 0
   /** The write callback held back while the write is being copied in or the in-flight window is full. */
   #heldCallback: ((err?: Error | null) => void) | undefined
-  /** `#pump()` is running. */
+  /** `#pump()` is running, and was called again meanwhile. */
   #pumping = false
+  #pumpAgain = false
   /** What of the current write is still to be copied into parts. */
   #pending: { chunks: Buffer[]; index: number; offset: number } | undefined
   #idleWaiters: (() => void)[] = []
@@ -412,11 +413,19 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
    * when a part of the sink gets its place, and when the window grants the memory asked.
    */
   #pump(): void {
-    // A part started while copying may get its place at once and call for a pump: the running one goes on.
-    if (this.#pumping) return
+    // Called again while it runs — a part started while copying got its place at once, or the write it
+    // acknowledged brought the next one (the Writable calls `_write` from within the callback): the running pump
+    // copies that too, rather than two copying at once.
+    if (this.#pumping) {
+      this.#pumpAgain = true
+      return
+    }
     this.#pumping = true
     try {
-      this.#copyPending()
+      do {
+        this.#pumpAgain = false
+        this.#copyPending()
+      } while (this.#pumpAgain)
     } finally {
       this.#pumping = false
     }
