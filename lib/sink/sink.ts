@@ -672,7 +672,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     try {
       const stored = await upload.abandon(
         this.#whenIdle(),
-        this.#inFlight > 0,
+        // Parts sent may land after the abort; parts still waiting for a place are cancelled before they start.
+        this.#inFlight - this.#partsQueued > 0,
         this.#completing ? () => this.#sortedParts() : undefined,
       )
       return stored && this.#resultOf(stored, this.#sortedParts())
