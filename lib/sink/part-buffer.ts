@@ -112,7 +112,9 @@ interface OpenPart {
 /**
  * Where bytes become parts. Every write is copied once into the part's blocks, taken from a pool and given
  * back once the part is stored, and hashed shortly after, while still in cache. Part `n` is `sizeOf(n)`
- * bytes long, except the last one, which is whatever remains.
+ * bytes long, except the last one, which is whatever remains. A reader that can read into memory it is given
+ * (`fs.read`, a socket's `onread`) skips the copy: `room()` lends it the free bytes of the open part's block,
+ * `fill()` takes in what it wrote.
  *
  * Why one copy rather than keeping the written Buffers: the writer may reuse a Buffer once its write is
  * acknowledged, long before the part is sent; sources hand out fresh memory per chunk (a file stream 64 KiB at a
@@ -127,6 +129,9 @@ export class PartBuffer {
   readonly #sealed: Part[] = []
   #sealedBytes = 0
   #open: OpenPart
+  /** The open part's free bytes are lent to a reader (`room()`), not yet given back (`fill()`). */
+  #lent = false
+  #disposed = false
 
   /** `firstPartNumber` is where numbering starts: above 1 when the parts before it are already stored. */
   constructor(
@@ -171,16 +176,53 @@ export class PartBuffer {
     while (offset < chunk.length) {
       const open = this.#open
       const used = open.size % blockSize
-      if (used === 0) open.blocks.push(this.#pool.take())
-      const block = open.blocks[open.blocks.length - 1] as Buffer
+      const block = this.#block(open)
       const n = Math.min(open.target - open.size, blockSize - used, chunk.length - offset)
       if (offset === 0 && n === chunk.length) block.set(chunk, used)
       else block.set(chunk.subarray(offset, offset + n), used)
-      open.size += n
       offset += n
-      if (open.hasher && open.size - open.hashed >= HASH_STEP) this.#hash(open)
-      if (open.size === open.target) this.#seal()
+      this.#advance(n)
     }
+  }
+
+  /**
+   * The free bytes of the part being filled, up to the end of its current block: lent to a reader that reads
+   * straight into them (no copy), until `fill()` says how many it wrote. Never empty.
+   */
+  room(): Buffer {
+    const blockSize = this.#pool.blockSize
+    const open = this.#open
+    const used = open.size % blockSize
+    const block = this.#block(open)
+    this.#lent = true
+    return block.subarray(used, used + Math.min(open.target - open.size, blockSize - used))
+  }
+
+  /**
+   * Takes in the first `n` bytes of the last `room()`, written there by its reader; ends the loan. After
+   * `dispose()`, gives back the block the reader was filling instead.
+   */
+  fill(n: number): void {
+    this.#lent = false
+    if (this.#disposed) {
+      this.#pool.give(this.#open.blocks.splice(0))
+      return
+    }
+    if (n > 0) this.#advance(n)
+  }
+
+  /** The block the open part's next byte goes to: a new one from the pool once the others are full. */
+  #block(open: OpenPart): Buffer {
+    if (open.blocks.length * this.#pool.blockSize === open.size) open.blocks.push(this.#pool.take())
+    return open.blocks[open.blocks.length - 1] as Buffer
+  }
+
+  /** `n` more bytes are in the open part: hashed a step behind, and the part sealed once full. */
+  #advance(n: number): void {
+    const open = this.#open
+    open.size += n
+    if (open.hasher && open.size - open.hashed >= HASH_STEP) this.#hash(open)
+    if (open.size === open.target) this.#seal()
   }
 
   /** Takes the oldest full part. */
@@ -204,7 +246,9 @@ export class PartBuffer {
   dispose(): void {
     for (const part of this.#sealed.splice(0)) part.release()
     this.#sealedBytes = 0
-    this.#pool.give(this.#open.blocks.splice(0))
+    this.#disposed = true
+    // A block lent to a reader may still be written to (a read in flight): it goes back once the reader is done.
+    if (!this.#lent) this.#pool.give(this.#open.blocks.splice(0))
     this.#open.size = 0
     this.#open.hashed = 0
   }
@@ -232,6 +276,8 @@ export class PartBuffer {
   #close(open: OpenPart): Part {
     if (open.hasher) this.#hash(open)
     const blockSize = this.#pool.blockSize
+    // A block lent by room() and given back unwritten holds no byte of the part.
+    this.#pool.give(open.blocks.splice(Math.ceil(open.size / blockSize)))
     const last = open.size % blockSize
     const chunks = open.blocks.map((block, i) =>
       i === open.blocks.length - 1 && last > 0 ? block.subarray(0, last) : block,
