@@ -39,12 +39,12 @@ export const LINKS: Link[] = [
   {
     name: 's3-region-throttled',
     description:
-      's3-region with a prefix that answers 503 SlowDown above 30 requests a second (30 × 8 MiB parts: 63% of the link)',
+      's3-region with a prefix that answers 503 SlowDown above 20 requests a second (20 × 8 MiB parts: 42% of the link)',
     requestBandwidth: 40e6,
     linkBandwidth: 400e6,
     answerMs: 30,
     rttMs: 1,
-    slowDownAbove: 30,
+    slowDownAbove: 20,
     bytes: 512 * MIB,
   },
   {
