@@ -182,6 +182,8 @@ interface Stats {
   slowDowns: number
   /** From the first request to the last answer. */
   seconds: number
+  /** The endpoint's own CPU time. */
+  cpuSeconds: number
 }
 
 async function stats(endpoint: string): Promise<Stats | undefined> {
@@ -510,6 +512,7 @@ async function measureLink(link: Link, target: BenchTarget): Promise<LinkRun[]> 
         requests: seen?.requests ?? Number.NaN,
         connections: seen?.connections ?? Number.NaN,
         slowDowns: seen?.slowDowns ?? 0,
+        endpointCpuSeconds: seen?.cpuSeconds ?? Number.NaN,
         ...(failed === undefined ? {} : { failed }),
       }
       results.push(result)
@@ -561,6 +564,14 @@ async function measureMany(link: Link, target: BenchTarget): Promise<ManyRun[]> 
   return results
 }
 
+/** The endpoint's CPU seconds per GiB of body it read on `link`, median over the link's uploads. */
+function endpointCost(link: string): string {
+  const costs = linkRuns
+    .filter((r) => r.link === link && r.failed === undefined && Number.isFinite(r.endpointCpuSeconds))
+    .map((r) => (r.endpointCpuSeconds / r.bytes) * GIB)
+  return costs.length ? median(costs).toFixed(2) : '–'
+}
+
 /** bench/results/links.{md,json,svg}: the links' tables, every link side by side, many uploads, the chart. */
 function writeLinkResults(): void {
   const links = values.link ? linksNamed(values.link) : []
@@ -584,7 +595,8 @@ function writeLinkResults(): void {
           linkTable(
             rows.filter((r) => r.link === link.name),
             link.slowDownAbove > 0,
-          ),
+          ) +
+          `\n\nThe endpoint itself spent ${endpointCost(link.name)} CPU-s per GiB it read (median over these uploads).`,
       ),
     )
     const failures = linkRuns.filter((r) => r.failed)

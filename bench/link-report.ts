@@ -23,6 +23,8 @@ export interface LinkRun {
   requests: number
   connections: number
   slowDowns: number
+  /** The endpoint's own CPU seconds while it carried the upload. */
+  endpointCpuSeconds: number
   /** Why the upload failed, when it did. */
   failed?: string
 }
@@ -105,7 +107,19 @@ export function linksOverview(rows: LinkRow[], links: Link[]): string {
       })
       return `| ${label} | ${cells.join(' | ')} |`
     }),
+    `| *s3-sink's defaults ÷ its best fixed concurrency* | ${shown.map((l) => defaultsOverBest(rows, l.name)).join(' | ')} |`,
   ].join('\n')
+}
+
+/** s3-sink's throughput with its defaults over its best at a fixed concurrency on `link`, and which that was. */
+function defaultsOverBest(rows: LinkRow[], link: string): string {
+  const mine = rows.filter((r) => r.link === link && r.label.startsWith('s3-sink, '))
+  const defaults = mine.find((r) => r.label.endsWith('defaults'))
+  const best = mine
+    .filter((r) => r !== defaults && Number.isFinite(r.mibPerSecond))
+    .sort((a, b) => b.mibPerSecond - a.mibPerSecond)[0]
+  if (!defaults || !best) return '–'
+  return `${(defaults.mibPerSecond / best.mibPerSecond).toFixed(2)}× (best: ${best.label.slice('s3-sink, '.length)})`
 }
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')

@@ -12,7 +12,8 @@
 // Run as its own process: `node --import tsx bench/null-server.ts [--link NAME] [--latency MS] [--answer-delay MS]
 // [--rtt MS] [--bandwidth BYTES_PER_S] [--link-bandwidth BYTES_PER_S] [--slowdown-above REQUESTS_PER_S] [--tls]`;
 // it prints `{"endpoint": ...}` once listening. GET /__stats answers what it saw since the last call: requests,
-// body bytes, connections, SlowDowns, and the seconds from the first request's arrival to the last answer.
+// body bytes, connections, SlowDowns, the seconds from the first request's arrival to the last answer, and the CPU
+// seconds it spent itself.
 import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -77,6 +78,8 @@ let slowDowns = 0
 /** When the first request since the last stats call arrived, and when the last answer went (performance.now()). */
 let firstArrival: number | undefined
 let lastAnswer = 0
+/** The endpoint's own CPU time when the stats were last taken: what it spent on the link is in the next stats. */
+let cpuAtStats = process.cpuUsage()
 const counted = new WeakSet<object>()
 /** The parts' sizes of each multipart upload in progress (by upload id, then part number). */
 const uploads = new Map<string, Map<string, number>>()
@@ -125,7 +128,10 @@ const handler = async (req: IncomingMessage, res: ServerResponse) => {
   const url = new URL(req.url ?? '/', 'http://null')
   if (url.pathname === '/__stats') {
     const seconds = firstArrival === undefined ? 0 : Math.max(0, lastAnswer - firstArrival) / 1000
-    res.end(JSON.stringify({ requests, bytes, connections, slowDowns, seconds }))
+    const cpu = process.cpuUsage(cpuAtStats)
+    cpuAtStats = process.cpuUsage()
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6
+    res.end(JSON.stringify({ requests, bytes, connections, slowDowns, seconds, cpuSeconds }))
     requests = 0
     bytes = 0
     connections = 0
