@@ -87,3 +87,16 @@ for (const [i, { bytes, parts }] of SIZES.entries()) {
     )
   }
 }
+
+t.test('stdin typed at a terminal: the lines up to Ctrl-D', async (t) => {
+  // util-linux `script` runs the command on a pseudo-terminal, types what it reads into it, and Ctrl-D at its end.
+  const command = [process.execPath, CLI, `s3://${Bucket}/typed`, ...connection(), '--json']
+  const quoted = command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
+  const child = spawn('script', ['-qefc', quoted, '/dev/null'], { env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
+  const run = collect(child)
+  child.stdin.end('hello\nworld\n')
+  const { status, stdout } = await run
+  t.equal(status, 0, stdout)
+  t.match(stdout, /"size":12,"parts":0/)
+  t.equal((await readObject(client, Bucket, 'typed')).toString(), 'hello\nworld\n')
+})

@@ -46,6 +46,7 @@ t.test(
     }
     await file.close()
     sink.end()
+    await t.rejects(sink.ready(), { code: 'ERR_STREAM_WRITE_AFTER_END' }, 'ready() after end() rejects')
     await finished(sink)
     t.ok(waits > 0, `fill() said to wait ${waits} times`)
     t.equal(inFlightWhenFull, 1, 'only with its one part in flight')

@@ -282,19 +282,17 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
    * import { finished } from 'node:stream/promises'
    *
    * const file = await open('backup.tar')
-   * let more = true
+   * await sink.ready()
    * for (;;) {
-   *   if (!more) await sink.ready()
    *   const { bytesRead } = await file.read(sink.room(), 0, undefined, null)
-   *   more = sink.fill(bytesRead)
+   *   const more = sink.fill(bytesRead)
    *   if (bytesRead === 0) break
+   *   if (!more) await sink.ready()
    * }
    * await file.close()
    * sink.end()
    * await finished(sink) // the object is stored: sink.result
    * ```
-   * (`await sink.ready()` first, before the loop, when the sink resumes an upload: it looks up the stored parts
-   * before it takes bytes.)
    */
   room(): Buffer {
     if (this.destroyed) throw Object.assign(new Error('the sink is destroyed'), { code: 'ERR_STREAM_DESTROYED' })
@@ -315,7 +313,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   /**
    * Takes in the first `n` bytes of the last {@link S3Sink.room}, which a reader wrote there, and ends the loan
    * (`fill(0)`: nothing was written). As for a write, full parts go out with their checksums. Returns whether
-   * the sink takes more at once; when false, wait for {@link S3Sink.ready} before the next `room()`.
+   * the sink takes more at once; when false, wait for {@link S3Sink.ready} before the next `room()`. Once the
+   * sink has failed, takes nothing and returns false (the block lent goes back to its pool only now, so that a
+   * read still under way at the failure wrote into memory nobody else had).
    *
    * @throws RangeError (`ERR_OUT_OF_RANGE`) when `n` is not a whole number within the room lent; Error
    *   (`ERR_INVALID_STATE`) when no room is lent.
@@ -326,12 +326,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       throw Object.assign(new Error('fill() called without a room lent (room() first)'), { code: 'ERR_INVALID_STATE' })
     }
     if (!Number.isInteger(n) || n < 0 || n > lent) {
-      throw Object.assign(
-        new RangeError(`fill(n): n must be a whole number from 0 to ${lent} (the room lent), got ${n}`),
-        {
-          code: 'ERR_OUT_OF_RANGE',
-        },
-      )
+      const message = `fill(n): n must be a whole number from 0 to ${lent} (the room lent), got ${n}`
+      throw Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' })
     }
     this.#lent = undefined
     const buffer = this.#buffer as PartBuffer
@@ -346,6 +342,11 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
    * before are taken in, and its window has room. Rejects once the sink has failed or ended.
    */
   ready(): Promise<void> {
+    // A write after end() would fail the stream, and with it an upload that may be completing.
+    if (this.writableEnded || this.destroyed) {
+      const ended = Object.assign(new Error('the sink has ended'), { code: 'ERR_STREAM_WRITE_AFTER_END' })
+      return Promise.reject(this.#failure ?? ended)
+    }
     return new Promise((resolve, reject) => this.write(EMPTY, (err) => (err ? reject(err) : resolve())))
   }
 
