@@ -13,6 +13,14 @@
 //                     --endpoints null,tls,small,wan,store,memory,rolling --objects 2000]
 //   (also tracing: s3-sink with OpenTelemetry off, with only a context manager, and on)
 //   (also zero-copy-shared, zero-copy-fresh, zero-copy-slices: the copy against holding the written Buffers)
+//
+// Over modelled links to a real store (bench/links.ts; bench/results/links.{md,json,svg}), each upload's
+// throughput on the link and the share of the link it used, for s3-sink with its defaults and at 4 to 32 parts in
+// flight, lib-storage, the s3-sink command, aws-cli and rclone (the last two where installed):
+//   npm run bench -- --link s3-region|s3-region-throttled|long-fat|slow-uplink|all|a,comma,list
+//                    [--link-bytes SIZE] [--link-impls s3-sink,aws-cli,…] [--runs N]
+// and many uploads at once in one process, with and without a shared UploadBudget:
+//   npm run bench -- --many [--many-link s3-region] [--many-budgets 0,256MiB,64MiB]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -22,7 +30,17 @@ import { parseArgs } from 'node:util'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { type ChartPanel, type Measurement, markdownTable, median, svgChart } from '../cli/report.js'
 import { parseSize } from '../cli/units.js'
-import type { BenchCase, BenchTarget } from './impls/types.js'
+import type { BenchCase, BenchTarget, Impl } from './impls/types.js'
+import {
+  type LinkRun,
+  linkChart,
+  linksOverview,
+  linkTable,
+  type ManyRun,
+  manyTable,
+  summarizeLinks,
+} from './link-report.js'
+import { type Link, linksNamed } from './links.js'
 import { type CpuProfile, type ProfileRow, summarizeProfile } from './profile-summary.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -38,7 +56,18 @@ const { values } = parseArgs({
     /** The source's chunk sizes, KiB. */
     chunks: { type: 'string', default: '64,16' },
     concurrency: { type: 'string', default: '1,4,8' },
-    endpoints: { type: 'string', default: 'null,tls,small,wan,store,memory,rolling' },
+    /** Without --link or --many, every one of these; with them, none unless named. */
+    endpoints: { type: 'string' },
+    /** Named links (bench/links.ts), a comma list, or all. */
+    link: { type: 'string' },
+    /** Bytes per upload on every link, in place of each link's own size. */
+    'link-bytes': { type: 'string' },
+    /** The implementations the links run (bench/impls/ names), in place of all of them. */
+    'link-impls': { type: 'string' },
+    many: { type: 'boolean', default: false },
+    'many-link': { type: 'string', default: 's3-region' },
+    /** Budgets of the many-uploads runs, 0 for none. */
+    'many-budgets': { type: 'string', default: '0,256MiB,64MiB' },
     /** Small-object run: this many objects of `object-bytes`, `object-concurrency` at once. */
     objects: { type: 'string', default: '2000' },
     'object-bytes': { type: 'string', default: '256KiB' },
@@ -53,7 +82,9 @@ const runs = Number(values.runs)
 const sizes = values.sizes.split(',').map((s) => Number(s) * MIB)
 const chunkSizes = values.chunks.split(',').map((s) => Number(s) * 1024)
 const concurrencies = values.concurrency.split(',').map(Number)
-const endpoints = values.endpoints.split(',')
+const endpoints = (values.endpoints ?? (values.link || values.many ? '' : 'null,tls,small,wan,store,memory,rolling'))
+  .split(',')
+  .filter(Boolean)
 /**
  * s3-sink with `checksum: false` (bench/impls/s3-sink-unchecked.ts), at the reference concurrency: set beside the
  * minimal Writable uploader without checksum, as s3-sink (CRC32 by default) is beside the one with CRC32.
@@ -112,15 +143,22 @@ function runOne(
   c: BenchCase,
   { counts = false, env = {} }: { counts?: boolean; env?: Record<string, string> } = {},
 ): Promise<Omit<Run, 'impl' | 'endpoint' | 'round' | 'case'>> {
+  return runScript('run-one.ts', impl, { impl, target, case: c, counts }, env)
+}
+
+/** Runs `script` of bench/ in a process of its own with `arg` as JSON; resolves with the line of JSON it prints. */
+function runScript<T>(script: string, name: string, arg: unknown, env: Record<string, string> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(here, 'run-one.ts'), JSON.stringify({ impl, target, case: c, counts })],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NODE_NO_WARNINGS: '1', NODE_EXTRA_CA_CERTS: TLS_CERT, ...env },
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(here, script), JSON.stringify(arg)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NODE_NO_WARNINGS: '1',
+        NODE_EXTRA_CA_CERTS: TLS_CERT,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...env,
       },
-    )
+    })
     let out = ''
     let err = ''
     proc.stdout.on('data', (chunk) => {
@@ -131,15 +169,26 @@ function runOne(
     })
     proc.on('exit', (code) => {
       if (code === 0) resolve(JSON.parse(out))
-      else reject(new Error(`${impl} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' ')}`))
+      else reject(new Error(`${name} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' ')}`))
     })
   })
 }
 
-/** Requests and connections the null endpoint saw since the last call (run-one makes one after its warm-up). */
-async function stats(endpoint: string): Promise<{ requests: number; connections: number } | undefined> {
+/** What the null endpoint saw since the last call (run-one makes one after its warm-up); see bench/null-server.ts. */
+interface Stats {
+  requests: number
+  connections: number
+  bytes: number
+  slowDowns: number
+  /** From the first request to the last answer. */
+  seconds: number
+  /** The endpoint's own CPU time. */
+  cpuSeconds: number
+}
+
+async function stats(endpoint: string): Promise<Stats | undefined> {
   try {
-    return (await (await fetch(`${endpoint}/__stats`)).json()) as { requests: number; connections: number }
+    return (await (await fetch(`${endpoint}/__stats`)).json()) as Stats
   } catch {
     return undefined
   }
@@ -402,6 +451,182 @@ function machine(): string {
   return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / GIB)} GiB, Linux ${kernel}, Node ${process.version}`
 }
 
+/**
+ * What each link runs: s3-sink with its defaults and at fixed concurrencies (8 MiB parts), the others with their
+ * defaults (the programs' from their own configuration: aws-cli 8 MiB × 10, rclone 5 MiB × 4).
+ */
+const LINK_CASES: { impl: string; label: string; c: Partial<BenchCase> }[] = [
+  { impl: 's3-sink', label: 's3-sink, defaults', c: { defaults: true } },
+  ...[4, 8, 16, 32].map((concurrency) => ({
+    impl: 's3-sink',
+    label: `s3-sink, 8 MiB × ${concurrency}`,
+    c: { concurrency },
+  })),
+  { impl: 'lib-storage', label: 'lib-storage, defaults', c: { defaults: true } },
+  { impl: 's3-sink-cli', label: 's3-sink command, defaults', c: { defaults: true } },
+  { impl: 'aws-cli', label: 'aws-cli, defaults', c: { defaults: true } },
+  { impl: 'rclone', label: 'rclone, defaults', c: { defaults: true } },
+]
+
+/**
+ * Every case of LINK_CASES whose implementation runs here, interleaved over the rounds. Throughput is taken over
+ * the time the link carried the upload (the endpoint's first request to its last answer): a program's start-up is
+ * not the link's. A failed upload (a client that gives up under SlowDown) is reported, not fatal.
+ */
+async function measureLink(link: Link, target: BenchTarget): Promise<LinkRun[]> {
+  const linkBytes = values['link-bytes'] ? parseSize(values['link-bytes']) : link.bytes
+  const only = values['link-impls']?.split(',')
+  const cases: typeof LINK_CASES = []
+  for (const linkCase of LINK_CASES) {
+    if (only && !only.includes(linkCase.impl)) continue
+    const { impl } = (await import(`./impls/${linkCase.impl}.js`)) as { impl: Impl }
+    if (impl.available && !impl.available()) {
+      process.stderr.write(`${link.name}: ${linkCase.impl} is not installed here; left out\n`)
+      continue
+    }
+    cases.push(linkCase)
+  }
+  const results: LinkRun[] = []
+  for (let round = 1; round <= runs; round++) {
+    for (const [i, { impl, label, c }] of cases.entries()) {
+      const key = `bench/${link.name}/${impl}-${round}-${i}`
+      const whole: BenchCase = { bytes: linkBytes, partSize: 8 * MIB, concurrency: 4, key, ...c }
+      let run: Omit<Run, 'impl' | 'endpoint' | 'round' | 'case'> | undefined
+      let failed: string | undefined
+      try {
+        run = await runOne(impl, target, whole, { counts: true })
+      } catch (error) {
+        failed = (error as Error).message
+      }
+      const seen = await stats(target.endpoint)
+      const result: LinkRun = {
+        link: link.name,
+        impl,
+        label,
+        round,
+        bytes: linkBytes,
+        seconds: run?.seconds ?? Number.NaN,
+        linkSeconds: seen?.seconds ?? Number.NaN,
+        cpuSeconds: run?.cpuSeconds ?? Number.NaN,
+        peakRss: run?.peakRss ?? Number.NaN,
+        requests: seen?.requests ?? Number.NaN,
+        connections: seen?.connections ?? Number.NaN,
+        slowDowns: seen?.slowDowns ?? 0,
+        endpointCpuSeconds: seen?.cpuSeconds ?? Number.NaN,
+        ...(failed === undefined ? {} : { failed }),
+      }
+      results.push(result)
+      const rate = linkBytes / result.linkSeconds
+      process.stderr.write(
+        `${link.name} round ${round}/${runs}  ${label.padEnd(28)} ` +
+          (failed
+            ? `failed: ${failed}\n`
+            : `${(rate / MIB).toFixed(1).padStart(6)} MiB/s  ${((rate / link.linkBandwidth) * 100).toFixed(0).padStart(3)} % of the link  ` +
+              `${((result.cpuSeconds / linkBytes) * GIB).toFixed(2)} CPU-s/GiB${result.slowDowns ? `  ${result.slowDowns} SlowDowns` : ''}\n`),
+      )
+    }
+  }
+  return results
+}
+
+/** The many-uploads scenario: half large, half small uploads at once, in one process. */
+const MANY = { large: { count: 100, bytes: 16 * MIB }, small: { count: 100, bytes: 100 * 1024 } }
+
+/** bench/many-uploads.ts once per budget of --many-budgets, over the rounds. */
+async function measureMany(link: Link, target: BenchTarget): Promise<ManyRun[]> {
+  const budgets = values['many-budgets'].split(',').map((b) => (b === '0' ? 0 : parseSize(b)))
+  const results: ManyRun[] = []
+  const bytes = MANY.large.count * MANY.large.bytes + MANY.small.count * MANY.small.bytes
+  for (let round = 1; round <= runs; round++) {
+    for (const budget of budgets) {
+      const out = await runScript<Omit<ManyRun, 'round' | 'bytes' | 'linkBandwidth'>>(
+        'many-uploads.ts',
+        'many-uploads',
+        {
+          target,
+          ...MANY,
+          budget,
+        },
+      )
+      await stats(target.endpoint)
+      const run: ManyRun = { ...out, budget, round, bytes, linkBandwidth: link.linkBandwidth }
+      results.push(run)
+      process.stderr.write(
+        `many on ${link.name} round ${round}/${runs}  budget ${budget ? `${budget / MIB} MiB` : 'none'}  ` +
+          (run.unavailable
+            ? `${run.unavailable}\n`
+            : `${run.stored} stored, ${((run.peakRss - run.rssBefore) / MIB).toFixed(0)} MiB over start, ` +
+              `${((bytes / run.seconds / link.linkBandwidth) * 100).toFixed(0)} % of the link, small uploads done at ` +
+              `${run.smallMedian.toFixed(2)} s (median) and ${run.smallP99.toFixed(2)} s (99th percentile) of ${run.seconds.toFixed(1)} s\n`),
+      )
+    }
+  }
+  return results
+}
+
+/** The endpoint's CPU seconds per GiB of body it read on `link`, median over the link's uploads. */
+function endpointCost(link: string): string {
+  const costs = linkRuns
+    .filter((r) => r.link === link && r.failed === undefined && Number.isFinite(r.endpointCpuSeconds))
+    .map((r) => (r.endpointCpuSeconds / r.bytes) * GIB)
+  return costs.length ? median(costs).toFixed(2) : '–'
+}
+
+/** bench/results/links.{md,json,svg}: the links' tables, every link side by side, many uploads, the chart. */
+function writeLinkResults(): void {
+  const links = values.link ? linksNamed(values.link) : []
+  const manyLink = values.many ? linksNamed(values['many-link'])[0] : undefined
+  const rows = summarizeLinks(linkRuns, links)
+  const sizes = (link: Link) => (values['link-bytes'] ? parseSize(values['link-bytes']) : link.bytes) / MIB
+  const parts = [
+    `## Benchmark over modelled links\n\n${about}. Each upload ran in a process of its own, implementations ` +
+      'interleaved, against the null endpoint modelling the link (bench/null-server.ts, bench/links.ts: it paces ' +
+      'reads of the request bodies and delays the answers, so the figures hold on a busy machine). MiB/s is over the ' +
+      'time the link carried the upload (the endpoint\'s first request to its last answer); "of the link" is that ' +
+      "over the link's capacity; wall s is the uploader's own time (a program's whole life, start-up included).",
+  ]
+  if (rows.length) {
+    parts.push(
+      '![share of each link used](links.svg)',
+      `### Every link\n\n${linksOverview(rows, links)}`,
+      ...links.map(
+        (link) =>
+          `### ${link.name}: ${link.description}; ${sizes(link)} MiB\n\n` +
+          linkTable(
+            rows.filter((r) => r.link === link.name),
+            link.slowDownAbove > 0,
+          ) +
+          `\n\nThe endpoint itself spent ${endpointCost(link.name)} CPU-s per GiB it read (median over these uploads).`,
+      ),
+    )
+    const failures = linkRuns.filter((r) => r.failed)
+    if (failures.length) {
+      parts.push(
+        `Failed uploads:\n\n${failures.map((r) => `- ${r.link}, ${r.label}, round ${r.round}: ${r.failed}`).join('\n')}`,
+      )
+    }
+  }
+  if (manyRuns.length && manyLink) {
+    parts.push(
+      `### ${MANY.large.count + MANY.small.count} uploads at once in one process, ${manyLink.name}\n\n` +
+        `${MANY.large.count} of ${MANY.large.bytes / MIB} MiB and ${MANY.small.count} of ${MANY.small.bytes / 1024} KiB, ` +
+        'all started at once, each an S3Sink with its defaults over one S3Client with its defaults, with and without one ' +
+        'shared UploadBudget. Peak RSS is over the RSS when they started; the link used is all their bytes over the ' +
+        "whole run's time; the small uploads' finish times are from the start.\n\n" +
+        manyTable(manyRuns, MANY.large.count + MANY.small.count),
+    )
+  }
+  writeFileSync(join(values.out, 'links.md'), `${parts.join('\n\n')}\n`)
+  writeFileSync(
+    join(values.out, 'links.json'),
+    `${JSON.stringify({ machine: machine(), when, links, runs: linkRuns, many: manyRuns }, null, 1)}\n`,
+  )
+  if (rows.length) writeFileSync(join(values.out, 'links.svg'), linkChart(rows, links, about))
+  process.stderr.write(`\nwrote ${join(values.out, 'links.md')}, links.json and links.svg\n`)
+}
+
+const linkRuns: LinkRun[] = []
+const manyRuns: ManyRun[] = []
 const bytes = parseSize(values.bytes)
 const wanBytes = parseSize(values['wan-bytes'])
 const all: Run[] = []
@@ -587,6 +812,23 @@ try {
     if (name === 'wan') panels.push({ title: 'modelled WAN link', rows: charted })
     if (name === 'null') sections.push(await profileSection(target))
   }
+  if (values.link) {
+    for (const link of linksNamed(values.link)) {
+      const server = await startNullServer(['--link', link.name])
+      servers.push(server.proc)
+      const target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+      linkRuns.push(...(await measureLink(link, target)))
+      server.proc.kill()
+    }
+  }
+  if (values.many) {
+    const link = linksNamed(values['many-link'])[0] as Link
+    const server = await startNullServer(['--link', link.name])
+    servers.push(server.proc)
+    const target = { endpoint: server.endpoint, region: 'us-east-1', bucket: 'bench', ...credentials }
+    manyRuns.push(...(await measureMany(link, target)))
+    server.proc.kill()
+  }
 } finally {
   for (const proc of servers) proc.kill()
 }
@@ -594,6 +836,8 @@ try {
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ')
 const about = `${machine()}; ${runs} rounds, medians; ${when} UTC`
 mkdirSync(values.out, { recursive: true })
+if (linkRuns.length || manyRuns.length) writeLinkResults()
+if (endpoints.length === 0) process.exit(0)
 writeFileSync(join(values.out, 'latest.json'), `${JSON.stringify({ machine: machine(), when, runs: all }, null, 1)}\n`)
 writeFileSync(
   join(values.out, 'latest.md'),

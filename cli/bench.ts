@@ -7,7 +7,11 @@ import { pipeline } from 'node:stream/promises'
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { S3Sink } from 's3-sink'
 import { benchSource } from './bench-source.js'
+import { connect } from './client.js'
+import { INTERRUPTED, onInterrupt } from './interrupt.js'
+import { integerOption, MAX_PART_SIZE, MIN_PART_SIZE, oneTarget, sizeOption, type Values } from './options.js'
 import { type Measurement, markdownTable, median, svgChart } from './report.js'
+import { parseS3Url, UsageError } from './units.js'
 
 export interface BenchOptions {
   bucket: string
@@ -24,6 +28,57 @@ export interface BenchOptions {
 
 const MIB = 2 ** 20
 const GIB = 2 ** 30
+
+export async function benchCommand(args: string[], values: Values): Promise<number> {
+  const target = oneTarget(args, 'bench needs s3://bucket[/prefix]')
+  const { bucket, key: prefix } = parseS3Url(target)
+  const sizes = numberList(values.sizes ?? '5,8,16,64', 'sizes')
+  for (const mib of sizes) {
+    if (mib * MIB < MIN_PART_SIZE || mib * MIB > MAX_PART_SIZE) {
+      throw new UsageError(`--sizes must be part sizes in MiB between 5 and 5120, got ${mib}`)
+    }
+  }
+  const concurrencies = numberList(values.concurrency ?? '1,4,8', 'concurrency')
+  const bytes = sizeOption(values, 'bytes', 1, Number.MAX_SAFE_INTEGER) ?? 256 * MIB
+  const runs = integerOption(values, 'runs', 1, 1000) ?? 1
+  const chart = values.chart ?? 's3-sink-bench.svg'
+  const client = await connect(values)
+  const controller = new AbortController()
+  const where = `s3://${bucket}/${prefix}`
+  const stopListening = onInterrupt(
+    () => controller.abort(new Error('interrupted')),
+    () => `the upload in progress may be left incomplete: s3-sink ls-incomplete ${where} lists it`,
+  )
+  try {
+    await bench(client, {
+      bucket,
+      prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
+      sizes: sizes.map((mib) => mib * MIB),
+      concurrencies,
+      bytes,
+      runs,
+      chart,
+      quiet: values.quiet ?? false,
+      signal: controller.signal,
+    })
+  } catch (err) {
+    if (!controller.signal.aborted) throw err
+    process.stderr.write('s3-sink: interrupted; the upload in progress was aborted, the finished ones deleted\n')
+    return INTERRUPTED
+  } finally {
+    stopListening()
+  }
+  if (!values.quiet) process.stderr.write(`wrote ${chart}\n`)
+  return 0
+}
+
+function numberList(text: string, name: string): number[] {
+  const items = text.split(',').map((item) => item.trim())
+  if (items.some((item) => !/^\d+$/.test(item) || Number(item) === 0)) {
+    throw new UsageError(`--${name} takes a comma-separated list of whole numbers, got ${JSON.stringify(text)}`)
+  }
+  return items.map(Number)
+}
 
 export async function bench(client: S3Client, o: BenchOptions): Promise<Measurement[]> {
   const rows: Measurement[] = []

@@ -2,30 +2,13 @@
 // into objects of whole records; with --checkpoint, continued after a crash with each byte stored once.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { Readable } from 'node:stream'
-import type { S3Client } from '@aws-sdk/client-s3'
-import {
-  type RolledObject,
-  type RollingResumeState,
-  S3RollingSink,
-  type S3RollingSinkOptions,
-  S3SinkError,
-} from 's3-sink'
+import { type RolledObject, type RollingResumeState, S3RollingSink, S3SinkError } from 's3-sink'
+import { connect } from './client.js'
 import { type FileSegment, FileSource } from './follow.js'
+import { Input, WriteTarget } from './input.js'
+import { INTERRUPTED, onInterrupt } from './interrupt.js'
+import { objectOptions, oneTarget, type Values } from './options.js'
 import { formatBytes, parseDuration, parseS3Url, parseSize, UsageError } from './units.js'
-
-export interface RollValues {
-  'max-object-size'?: string | undefined
-  'max-object-age'?: string | undefined
-  gzip?: boolean | undefined
-  delimiter?: string | undefined
-  id?: string | undefined
-  json?: boolean | undefined
-  quiet?: boolean | undefined
-  file?: string | undefined
-  follow?: boolean | undefined
-  checkpoint?: string | undefined
-}
 
 /** What `--checkpoint FILE` holds: the rolling sink's state and the files its input offsets lie in. */
 interface RollCheckpoint {
@@ -73,20 +56,6 @@ function readCheckpoint(file: string): RollCheckpoint | undefined {
   return saved
 }
 
-/** The per-object options the upload command also takes (part size, concurrency, checksum, headers). */
-export type ObjectOptions = Omit<S3RollingSinkOptions, 'client' | 'params' | 'key' | 'resume'> & {
-  params?: Partial<S3RollingSinkOptions['params']>
-}
-
-/** Exit status after a second Ctrl-C or SIGTERM, as shells report SIGINT. */
-const INTERRUPTED = 130
-
-/**
- * How the command hears of Ctrl-C and SIGTERM: `stop` on the first, `abort` on the second; `leftBehind` says what
- * a signal that ends the process at once leaves behind. Returns the way back to the default.
- */
-export type OnInterrupt = (stop: () => void, leftBehind: () => string, abort?: () => void) => () => void
-
 /** `\n`, `\r\n`, `\t`, `\0`, `\\` in --delimiter, as people type them; `none`: cut anywhere. */
 export function parseDelimiter(text: string): string | null {
   if (text === 'none') return null
@@ -96,13 +65,9 @@ export function parseDelimiter(text: string): string | null {
   return delimiter
 }
 
-export async function rollCommand(
-  target: string,
-  values: RollValues,
-  client: S3Client,
-  objectOptions: ObjectOptions,
-  onInterrupt: OnInterrupt,
-): Promise<number> {
+export async function rollCommand(args: string[], values: Values): Promise<number> {
+  const target = oneTarget(args, 'roll needs s3://bucket/template')
+  const options = objectOptions(values)
   const { bucket, key: template } = parseS3Url(target)
   if (!template)
     throw new UsageError(`missing the key template: ${target} (e.g. s3://bucket/logs/%Y/%m/%d/{id}-{index}.log)`)
@@ -121,12 +86,13 @@ export async function rollCommand(
   if (file !== undefined && !existsSync(file)) throw new UsageError(`no such file: ${file}`)
   const saved = checkpoint === undefined ? undefined : readCheckpoint(checkpoint)
   const delimiter = values.delimiter === undefined ? '\n' : parseDelimiter(values.delimiter)
+  const client = await connect(values)
   let sink: S3RollingSink
   try {
     sink = new S3RollingSink({
-      ...objectOptions,
+      ...options,
       client,
-      params: { ...objectOptions.params, Bucket: bucket },
+      params: { ...options.params, Bucket: bucket },
       key: template,
       maxObjectBytes,
       maxObjectAge,
@@ -197,13 +163,22 @@ export async function rollCommand(
     }
   })
 
-  const source: Readable = fileSource ?? process.stdin
   const done = new Promise<void>((resolve, reject) => {
     sink.once('finish', resolve)
     sink.once('error', reject)
   })
-  source.on('error', (err) => sink.destroy(err))
-  source.pipe(sink)
+  // A file is read by its FileSource, which knows the file each input offset lies in across rotations; stdin in
+  // large reads, each handed on as it is.
+  const stdin = fileSource ? undefined : await Input.open(undefined)
+  if (fileSource) {
+    fileSource.on('error', (err) => sink.destroy(err))
+    fileSource.pipe(sink)
+  } else {
+    stdin?.readInto(new WriteTarget(sink)).then(
+      () => sink.end(),
+      (err: unknown) => sink.destroy(err as Error),
+    )
+  }
 
   // The first signal stops reading and stores what the sink holds as the last object; the second gives up on
   // the objects in flight (their uploads are aborted).
@@ -216,8 +191,7 @@ export async function rollCommand(
         fileSource.stop()
         return
       }
-      source.unpipe(sink)
-      source.destroy()
+      stdin?.stop()
       sink.end()
     },
     () =>

@@ -26,9 +26,21 @@ export interface BenchCase {
    */
   objects?: number
   objectConcurrency?: number
+  /**
+   * The implementation's own part size and concurrency (what a user gets who sets neither), not the case's; the
+   * case's still size the warm-up.
+   */
+  defaults?: boolean
 }
 
 /** One way of uploading a stream; returns what it can tell about itself (e.g. peak buffered bytes). */
 export interface Impl {
   upload(client: S3Client, target: BenchTarget, c: BenchCase, source: Readable): Promise<Record<string, number>>
+  /**
+   * A program of its own (./process.ts) that reads the source on its stdin: it is not warmed up (each upload is a
+   * new process, as a user runs it), and the CPU time and peak RSS it returns are that process's.
+   */
+  external?: boolean
+  /** Whether it can run on this machine (a program that may not be installed); absent: always. */
+  available?(): boolean
 }

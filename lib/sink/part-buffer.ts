@@ -139,7 +139,9 @@ const FIRST_PART_BLOCKS = [64 * 1024, 256 * 1024, 1024 * 1024]
  * Where bytes become parts. Every write is copied once into the part's blocks, taken from a pool and given
  * back once the part is stored, and hashed shortly after, while still in cache. Part `n` is `sizeOf(n)`
  * bytes long, except the last one, which is whatever remains. Each block is taken only once the account grants
- * its memory: the caller asks with `grow()` when `blockRoom` is 0, and pushes at most `blockRoom` bytes.
+ * its memory: the caller asks with `grow()` when `blockRoom` is 0, and pushes at most `blockRoom` bytes. A reader
+ * that can read into memory it is given (`fs.read`, a socket's `onread`) skips the copy: `room()` lends it the
+ * free bytes of the block being filled, `fill()` takes in what it wrote.
  *
  * Why one copy rather than keeping the written Buffers: the writer may reuse a Buffer once its write is
  * acknowledged, long before the part is sent; sources hand out fresh memory per chunk (a file stream 64 KiB at a
@@ -156,6 +158,9 @@ export class PartBuffer {
   readonly #sealed: Part[] = []
   #sealedBytes = 0
   #open: OpenPart
+  /** The open part's free bytes are lent to a reader (`room()`), not yet given back (`fill()`). */
+  #lent = false
+  #disposed = false
 
   /** `firstPartNumber` is where numbering starts: above 1 when the parts before it are already stored. */
   constructor(
@@ -237,12 +242,55 @@ export class PartBuffer {
       const n = Math.min(room, chunk.length - offset)
       if (offset === 0 && n === chunk.length) block.set(chunk, open.used)
       else block.set(chunk.subarray(offset, offset + n), open.used)
-      open.used += n
-      open.size += n
       offset += n
-      if (open.hasher && open.size - open.hashed >= HASH_STEP) this.#hash(open)
-      if (open.size === open.target) this.#seal()
+      open.used += n
+      this.#advance(n)
     }
+  }
+
+  /**
+   * The free bytes of the block being filled (`blockRoom` of them, never 0: `grow()` first): lent to a reader that
+   * reads straight into them (no copy), until `fill()` says how many it wrote.
+   */
+  room(): Buffer {
+    const open = this.#open
+    const room = this.blockRoom
+    if (room === 0) throw new RangeError('room() without a block with room (grow() first)')
+    const block = open.blocks[open.blocks.length - 1] as Buffer
+    this.#lent = true
+    return block.subarray(open.used, open.used + room)
+  }
+
+  /**
+   * Takes in the first `n` bytes of the last `room()`, written there by its reader; ends the loan. After
+   * `dispose()`, gives back the block the reader was filling instead.
+   */
+  fill(n: number): void {
+    this.#lent = false
+    if (this.#disposed) {
+      this.#giveBackOpen()
+      return
+    }
+    if (n > 0) {
+      this.#open.used += n
+      this.#advance(n)
+    }
+  }
+
+  /** `n` more bytes are in the open part: hashed a step behind, and the part sealed once full. */
+  #advance(n: number): void {
+    const open = this.#open
+    open.size += n
+    if (open.hasher && open.size - open.hashed >= HASH_STEP) this.#hash(open)
+    if (open.size === open.target) this.#seal()
+  }
+
+  /** The open part's blocks go back to their pools, and their memory to the account. */
+  #giveBackOpen(): void {
+    const open = this.#open
+    giveBack(this.#pool, open.blocks.splice(0))
+    this.#account.release(open.blockBytes)
+    open.blockBytes = 0
   }
 
   /** Takes the oldest full part. */
@@ -266,10 +314,10 @@ export class PartBuffer {
   dispose(): void {
     for (const part of this.#sealed.splice(0)) part.release()
     this.#sealedBytes = 0
+    this.#disposed = true
     const open = this.#open
-    giveBack(this.#pool, open.blocks.splice(0))
-    this.#account.release(open.blockBytes)
-    open.blockBytes = 0
+    // A block lent to a reader may still be written to (a read in flight): it goes back once the reader is done.
+    if (!this.#lent) this.#giveBackOpen()
     open.size = 0
     open.used = 0
     open.hashed = 0
@@ -302,6 +350,13 @@ export class PartBuffer {
 
   #close(open: OpenPart): Part {
     if (open.hasher) this.#hash(open)
+    // A block taken for a reader (or by ready()) and left unwritten holds no byte of the part.
+    const empty = open.blocks.length > 0 && open.used === 0 ? open.blocks.pop() : undefined
+    if (empty) {
+      giveBack(this.#pool, [empty])
+      this.#account.release(empty.length)
+      open.blockBytes -= empty.length
+    }
     const last = open.blocks.length - 1
     const chunks = open.blocks.map((block, i) =>
       i === last && open.used < block.length ? block.subarray(0, open.used) : block,

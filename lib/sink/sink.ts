@@ -54,6 +54,8 @@ export interface S3SinkEvents extends WritableEvents {
 
 /** The most of one write copied in before the window is checked again. */
 const COPY_STEP = 1024 * 1024
+/** What ready() writes: a write is taken once the writes before it are and the window has room. */
+const EMPTY = Buffer.alloc(0)
 
 /**
  * A Writable that uploads what is written to it into one S3 object, through the multipart upload API.
@@ -128,6 +130,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   #onSignalAbort: (() => void) | undefined
   /** When resuming from byte 0: the stored parts the source meets again, checked rather than sent. */
   #replay: ReplayCheck | undefined
+  /** The length of the room lent by room(), until fill(). */
+  #lent: number | undefined
   /** After suspend() or a changed source the upload stays in the store, to be resumed. */
   #keepUpload = false
   #suspending = false
@@ -283,14 +287,115 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     return state
   }
 
+  /**
+   * Writing without a copy, for a reader that can read into memory it is given (`fs.read`, a socket's `onread`):
+   * the free bytes of the part being filled, lent until {@link S3Sink.fill} says how many were written there.
+   * Never empty; at most the rest of the part's current block (up to 16 MiB), so a reader takes `room()` again
+   * after each `fill()`. End the stream with `end()` as after writes; a source that fails, with `destroy(err)`.
+   *
+   * Use it after {@link S3Sink.ready} resolved, with no `write()` pending or made until `fill()`.
+   *
+   * @throws Error with code `ERR_INVALID_STATE` before the sink is ready, while writes are pending or a room is
+   *   already lent; `ERR_STREAM_DESTROYED` once the sink is destroyed.
+   *
+   * @example A file read straight into the parts
+   * ```ts
+   * import { open } from 'node:fs/promises'
+   * import { finished } from 'node:stream/promises'
+   *
+   * const file = await open('backup.tar')
+   * await sink.ready()
+   * for (;;) {
+   *   const { bytesRead } = await file.read(sink.room(), 0, undefined, null)
+   *   const more = sink.fill(bytesRead)
+   *   if (bytesRead === 0) break
+   *   if (!more) await sink.ready()
+   * }
+   * await file.close()
+   * sink.end()
+   * await finished(sink) // the object is stored: sink.result
+   * ```
+   */
+  room(): Buffer {
+    if (this.destroyed) throw Object.assign(new Error('the sink is destroyed'), { code: 'ERR_STREAM_DESTROYED' })
+    const buffer = this.#buffer
+    const why = !buffer
+      ? 'before the sink is ready (await ready())'
+      : this.#lent !== undefined
+        ? 'while a room is lent (fill() first)'
+        : this.writableLength > 0
+          ? 'while writes are pending (await ready())'
+          : undefined
+    if (why || !buffer) throw Object.assign(new Error(`room() called ${why}`), { code: 'ERR_INVALID_STATE' })
+    // After fill() returned true or ready() resolved, the block being filled has room; otherwise ask for one.
+    if (buffer.blockRoom === 0 && !this.#growForReader(buffer)) {
+      throw Object.assign(new Error('room() called while the sink waits for memory (await ready())'), {
+        code: 'ERR_INVALID_STATE',
+      })
+    }
+    const room = buffer.room()
+    this.#lent = room.length
+    return room
+  }
+
+  /**
+   * Takes in the first `n` bytes of the last {@link S3Sink.room}, which a reader wrote there, and ends the loan
+   * (`fill(0)`: nothing was written). As for a write, full parts go out with their checksums. Returns whether
+   * the sink takes more at once; when false, wait for {@link S3Sink.ready} before the next `room()`. Once the
+   * sink has failed, takes nothing and returns false (the block lent goes back to its pool only now, so that a
+   * read still under way at the failure wrote into memory nobody else had).
+   *
+   * @throws RangeError (`ERR_OUT_OF_RANGE`) when `n` is not a whole number within the room lent; Error
+   *   (`ERR_INVALID_STATE`) when no room is lent.
+   */
+  fill(n: number): boolean {
+    const lent = this.#lent
+    if (lent === undefined) {
+      throw Object.assign(new Error('fill() called without a room lent (room() first)'), { code: 'ERR_INVALID_STATE' })
+    }
+    if (!Number.isInteger(n) || n < 0 || n > lent) {
+      const message = `fill(n): n must be a whole number from 0 to ${lent} (the room lent), got ${n}`
+      throw Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' })
+    }
+    this.#lent = undefined
+    const buffer = this.#buffer as PartBuffer
+    buffer.fill(this.destroyed ? 0 : n)
+    if (this.destroyed) return false
+    if (n > 0) this.#accepted(n)
+    return !this.destroyed && !this.#mustWait() && (buffer.blockRoom > 0 || this.#growForReader(buffer))
+  }
+
+  /** The next block for a reader: a full part goes out first (more bytes come), then memory is asked. */
+  #growForReader(buffer: PartBuffer): boolean {
+    while (buffer.fullParts > 0 && !this.#suspending) this.#startPart(buffer.takeFull() as Part)
+    return !this.destroyed && !this.#mustWait() && buffer.grow()
+  }
+
+  /**
+   * Resolves once the sink takes bytes: it is ready (a resumed upload's stored parts looked up), the writes made
+   * before are taken in, and its window has room. Rejects once the sink has failed or ended.
+   */
+  ready(): Promise<void> {
+    // A write after end() would fail the stream, and with it an upload that may be completing.
+    if (this.writableEnded || this.destroyed) {
+      const ended = Object.assign(new Error('the sink has ended'), { code: 'ERR_STREAM_WRITE_AFTER_END' })
+      return Promise.reject(this.#failure ?? ended)
+    }
+    return new Promise((resolve, reject) => this.write(EMPTY, (err) => (err ? reject(err) : resolve())))
+  }
+
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (this.#lent !== undefined) {
+      callback(Object.assign(new Error('write() while a room is lent (fill() first)'), { code: 'ERR_INVALID_STATE' }))
+      return
+    }
     // Most writes fit in the block being filled while no part of the sink waits for a place: copied in at once,
     // with nothing allocated for them and nothing asked of the window (a write of 16 KiB and one of 64 KiB are
-    // called 65,536 and 16,384 times per GiB).
+    // called 65,536 and 16,384 times per GiB). An empty write (`ready()`) takes the slow way: it waits for a block.
     this.#heldCallback = callback
     const buffer = this.#buffer as PartBuffer
-    if (chunk.length <= buffer.blockRoom && !this.#mustWait() && !this.destroyed) {
+    if (chunk.length <= buffer.blockRoom && chunk.length > 0 && !this.#mustWait() && !this.destroyed) {
       this.#accept(chunk)
       if (this.destroyed) this.#releaseHeld(this.#failure ?? null)
       else if (!this.#mustWait()) this.#releaseHeld(null)
@@ -372,9 +477,14 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   }
 
   #accept(chunk: Buffer): void {
+    ;(this.#buffer as PartBuffer).push(chunk)
+    this.#accepted(chunk.length)
+  }
+
+  /** `n` more bytes are in the part buffer (copied in, or filled in place): full parts go out. */
+  #accepted(n: number): void {
     const buffer = this.#buffer as PartBuffer
-    buffer.push(chunk)
-    this.#bytesWritten += chunk.length
+    this.#bytesWritten += n
     if (this.#suspending) return
     if (buffer.fullParts > 0) {
       // Bytes held only grow from one part taken or settled to the next: the peak is noted there, not per write.

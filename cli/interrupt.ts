@@ -1,0 +1,59 @@
+// What Ctrl-C (or SIGTERM) does: a command with something to stop says what on the first signal, and ends by itself
+// saying how; until then, and on a later signal, the process ends at once, saying what it leaves behind.
+
+/** Exit status after Ctrl-C (or SIGTERM), as shells report SIGINT. */
+export const INTERRUPTED = 130
+
+const interrupt: {
+  stop: (() => void) | undefined
+  /** What a second signal does, when the command can still clean up (it then ends by itself, saying how). */
+  abort: (() => void) | undefined
+  leftBehind: () => string
+  signals: number
+} = {
+  stop: undefined,
+  abort: undefined,
+  leftBehind: () => 'nothing was sent',
+  signals: 0,
+}
+
+/** Whether a signal came: the command then ends by itself, and nothing (a read blocked on a pipe) may hold it. */
+export function interrupted(): boolean {
+  return interrupt.signals > 0
+}
+
+/** Listens for Ctrl-C and SIGTERM. */
+export function listenForSignals(): void {
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+}
+
+function onSignal(): void {
+  interrupt.signals++
+  if (interrupt.signals === 1 && interrupt.stop) {
+    interrupt.stop()
+    return
+  }
+  if (interrupt.signals === 2 && interrupt.abort) {
+    interrupt.abort()
+    return
+  }
+  const again = interrupt.signals > 1 ? ' again: stopped at once' : ''
+  process.stderr.write(`\ns3-sink: interrupted${again}; ${interrupt.leftBehind()}\n`)
+  process.exit(INTERRUPTED)
+}
+
+/**
+ * Sets what the first signal stops (`stop`), what a second one does (`abort`), and what a signal that ends the
+ * process at once leaves behind; returns the way back to ending at once.
+ */
+export function onInterrupt(stop: () => void, leftBehind: () => string, abort?: () => void): () => void {
+  interrupt.stop = stop
+  interrupt.abort = abort
+  interrupt.leftBehind = leftBehind
+  return () => {
+    interrupt.stop = undefined
+    interrupt.abort = undefined
+    interrupt.leftBehind = () => 'its work was done'
+  }
+}
