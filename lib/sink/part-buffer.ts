@@ -119,8 +119,11 @@ interface OpenPart {
 
 /** The memory a part buffer takes its blocks from: an upload window's (window.ts). */
 export interface BlockAccount {
-  /** Takes `bytes` of memory for a block; false when it must wait (the account's owner is pumped later). */
-  reserve(bytes: number): boolean
+  /**
+   * Takes `bytes` of memory for a block; false when it must wait (the account's owner is pumped later). `now`:
+   * take it even beyond the bound.
+   */
+  reserve(bytes: number, now?: boolean): boolean
   /** Gives back `bytes` taken. */
   release(bytes: number): void
 }
@@ -211,14 +214,15 @@ export class PartBuffer {
 
   /**
    * Takes the next block for the part being filled, once the account grants its memory. False when the
-   * account made the caller wait: it is pumped when the memory is granted, and asks again.
+   * account made the caller wait: it is pumped when the memory is granted, and asks again. `now`: take it at once,
+   * even beyond the account's bound.
    */
-  grow(): boolean {
+  grow(now = false): boolean {
     const open = this.#open
     const firstPart = open.partNumber === this.#firstPartNumber
     const step = FIRST_PART_BLOCKS[Math.min(open.blocks.length, FIRST_PART_BLOCKS.length - 1)] as number
     const size = firstPart ? Math.min(step, this.#pool.blockSize) : this.#pool.blockSize
-    if (!this.#account.reserve(size)) return false
+    if (!this.#account.reserve(size, now)) return false
     open.blocks.push(size === this.#pool.blockSize ? this.#pool.take() : BlockPool.shared(size).take())
     open.used = 0
     open.blockBytes += size

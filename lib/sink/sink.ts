@@ -52,6 +52,9 @@ export interface S3SinkEvents extends WritableEvents {
   error: [err: S3SinkError | Error]
 }
 
+/** What a part that got its place after another part failed ends with: it was not sent. */
+const NOT_SENT = new Error('not sent: another part failed')
+
 /** The most of one write copied in before the window is checked again. */
 const COPY_STEP = 1024 * 1024
 /** What ready() writes: a write is taken once the writes before it are and the window has room. */
@@ -109,6 +112,12 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   #inFlight = 0
   /** Parts handed to the queue that wait for a place: writes wait while one does. */
   #partsQueued = 0
+  /** Parts being sent now. */
+  #partsSending = 0
+  /** A part failed: those that get their place after it are not sent. */
+  #partFailed = false
+  /** Parts whose blocks went back. */
+  readonly #released = new WeakSet<Part>()
   /** The sink's own `concurrency` when it shares a window (an `UploadBudget`'s); its own window applies it otherwise. */
   readonly #ownLimit: number
   /** The single PutObject of a short stream is queued or in flight. */
@@ -253,7 +262,7 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     const window = this.#window
     const seat = this.#seat
     this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber, {
-      reserve: (bytes) => window.reserve(seat, bytes),
+      reserve: (bytes, now) => window.reserve(seat, bytes, now),
       release: (bytes) => window.release(seat, bytes),
     })
     if (hasher && checksum !== false) this.#objectChecksum = new ObjectChecksummer(checksum, hasher)
@@ -293,7 +302,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
    * Never empty; at most the rest of the part's current block (up to 16 MiB), so a reader takes `room()` again
    * after each `fill()`. End the stream with `end()` as after writes; a source that fails, with `destroy(err)`.
    *
-   * Use it after {@link S3Sink.ready} resolved, with no `write()` pending or made until `fill()`.
+   * Use it after {@link S3Sink.ready} resolved, with no `write()` pending or made until `fill()`. Asked while the
+   * sink waits (as a socket asks for its next buffer right after a read), it lends the next block at once, beyond
+   * the memory bound if need be: read into it only once `ready()` resolves.
    *
    * @throws Error with code `ERR_INVALID_STATE` before the sink is ready, while writes are pending or a room is
    *   already lent; `ERR_STREAM_DESTROYED` once the sink is destroyed.
@@ -327,11 +338,12 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
           ? 'while writes are pending (await ready())'
           : undefined
     if (why || !buffer) throw Object.assign(new Error(`room() called ${why}`), { code: 'ERR_INVALID_STATE' })
-    // After fill() returned true or ready() resolved, the block being filled has room; otherwise ask for one.
-    if (buffer.blockRoom === 0 && !this.#growForReader(buffer)) {
-      throw Object.assign(new Error('room() called while the sink waits for memory (await ready())'), {
-        code: 'ERR_INVALID_STATE',
-      })
+    // After fill() returned true or ready() resolved, the block being filled has room. A reader may also ask
+    // while the sink waits — a socket asks for its next buffer right after each read, and reads into it only once
+    // resumed — and gets the next block at once, beyond the memory bound if need be: one block per reader.
+    if (buffer.blockRoom === 0) {
+      while (buffer.fullParts > 0 && !this.#suspending) this.#startPart(buffer.takeFull() as Part)
+      buffer.grow(true)
     }
     const room = buffer.room()
     this.#lent = room.length
@@ -599,9 +611,22 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       this.#partsQueued--
       // The part has its place: writes held back for it go on.
       if (this.#partsQueued === 0) this.#pump()
-      const uploadId = await upload.id()
-      const outcome = await this.#sender.uploadPart(uploadId, part)
-      return { ...outcome, checksum: await part.checksum }
+      // Another part failed a moment ago (the sink learns it just after the window gives this part its place):
+      // this one is not sent.
+      if (this.#partFailed) throw NOT_SENT
+      this.#partsSending++
+      try {
+        const uploadId = await upload.id()
+        const outcome = await this.#sender.uploadPart(uploadId, part)
+        return { ...outcome, checksum: await part.checksum }
+      } catch (err) {
+        this.#partFailed = true
+        throw err
+      } finally {
+        this.#partsSending--
+        // Its memory goes back now, before the window gives the next part its place.
+        this.#releasePart(part)
+      }
     }
     this.#window.run(task, { signal: this.#abort.signal, bytes: part.size }).then(
       (outcome) => this.#onPartSettled(part, undefined, outcome),
@@ -622,11 +647,10 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   /** Every part's outcome comes here: in-flight accounting, events, backpressure, failure. */
   #onPartSettled(part: Part, err: unknown, outcome: Outcome | undefined): void {
     this.#notePeak()
-    part.release()
+    this.#releasePart(part)
     this.#inFlight--
-    this.#inFlightBytes -= part.size
     if (err !== undefined || outcome === undefined) {
-      if (!this.#abort.signal.aborted) this.destroy(err as Error)
+      if (!this.#abort.signal.aborted && err !== NOT_SENT) this.destroy(err as Error)
     } else {
       this.#recordPart(part, outcome)
     }
@@ -635,6 +659,14 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     if (this.#inFlight === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve()
     }
+  }
+
+  /** A part's blocks go back, once, whether it was stored, failed, or never sent. */
+  #releasePart(part: Part): void {
+    if (this.#released.has(part)) return
+    this.#released.add(part)
+    part.release()
+    this.#inFlightBytes -= part.size
   }
 
   #recordPart(part: Part, outcome: Outcome): void {
@@ -782,8 +814,8 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     try {
       const stored = await upload.abandon(
         this.#whenIdle(),
-        // Parts sent may land after the abort; parts still waiting for a place are cancelled before they start.
-        this.#inFlight - this.#partsQueued > 0,
+        // Parts being sent may land after the abort; parts still waiting for a place are cancelled before they start.
+        this.#partsSending > 0,
         this.#completing ? () => this.#sortedParts() : undefined,
       )
       return stored && this.#resultOf(stored, this.#sortedParts())

@@ -139,9 +139,15 @@ export class UploadWindow {
 
   /**
    * Takes `bytes` of memory for `seat`, if the window has room (or granted it while the member waited). When it
-   * has not, the member waits in line and is pumped once it is granted; returns false.
+   * has not, the member waits in line and is pumped once it is granted; returns false. `now`: at once, even beyond
+   * the bound (a reader's next block, see `S3Sink.room()`).
    */
-  reserve(seat: Seat, bytes: number): boolean {
+  reserve(seat: Seat, bytes: number, now = false): boolean {
+    if (now) {
+      this.#take(seat, bytes)
+      seat.held += bytes
+      return true
+    }
     if (seat.credit >= bytes) {
       seat.credit -= bytes
       seat.held += bytes
