@@ -184,6 +184,9 @@ interface Stats {
   seconds: number
   /** The endpoint's own CPU time. */
   cpuSeconds: number
+  /** How late its readers' timers fired, on average and at most (ms). */
+  meanLateMs: number
+  maxLateMs: number
 }
 
 async function stats(endpoint: string): Promise<Stats | undefined> {
@@ -513,6 +516,8 @@ async function measureLink(link: Link, target: BenchTarget): Promise<LinkRun[]> 
         connections: seen?.connections ?? Number.NaN,
         slowDowns: seen?.slowDowns ?? 0,
         endpointCpuSeconds: seen?.cpuSeconds ?? Number.NaN,
+        endpointLateMs: seen?.meanLateMs ?? Number.NaN,
+        endpointMaxLateMs: seen?.maxLateMs ?? Number.NaN,
         ...(failed === undefined ? {} : { failed }),
       }
       results.push(result)
@@ -564,12 +569,21 @@ async function measureMany(link: Link, target: BenchTarget): Promise<ManyRun[]> 
   return results
 }
 
-/** The endpoint's CPU seconds per GiB of body it read on `link`, median over the link's uploads. */
-function endpointCost(link: string): string {
-  const costs = linkRuns
-    .filter((r) => r.link === link && r.failed === undefined && Number.isFinite(r.endpointCpuSeconds))
-    .map((r) => (r.endpointCpuSeconds / r.bytes) * GIB)
-  return costs.length ? median(costs).toFixed(2) : '–'
+/**
+ * What the endpoint spent on `link` (CPU seconds per GiB of body it read) and how late its readers' timers fired,
+ * medians over the link's uploads: a timer later than the buckets' burst is time lost to the link.
+ */
+function endpointNote(link: string): string {
+  const runs = linkRuns.filter((r) => r.link === link && r.failed === undefined)
+  const of = (f: (r: LinkRun) => number) => {
+    const values = runs.map(f).filter(Number.isFinite)
+    return values.length ? median(values) : Number.NaN
+  }
+  return (
+    `The endpoint itself spent ${of((r) => (r.endpointCpuSeconds / r.bytes) * GIB).toFixed(2)} CPU-s per GiB it ` +
+    `read; its readers' timers fired ${of((r) => r.endpointLateMs).toFixed(1)} ms late on average, ` +
+    `${of((r) => r.endpointMaxLateMs).toFixed(0)} ms at most (medians over these uploads; the buckets make up 50 ms).`
+  )
 }
 
 /** bench/results/links.{md,json,svg}: the links' tables, every link side by side, many uploads, the chart. */
@@ -596,7 +610,7 @@ function writeLinkResults(): void {
             rows.filter((r) => r.link === link.name),
             link.slowDownAbove > 0,
           ) +
-          `\n\nThe endpoint itself spent ${endpointCost(link.name)} CPU-s per GiB it read (median over these uploads).`,
+          `\n\n${endpointNote(link.name)}`,
       ),
     )
     const failures = linkRuns.filter((r) => r.failed)

@@ -25,6 +25,9 @@ export interface LinkRun {
   slowDowns: number
   /** The endpoint's own CPU seconds while it carried the upload. */
   endpointCpuSeconds: number
+  /** How late the endpoint's paused readers were resumed, on average and at most (ms). */
+  endpointLateMs: number
+  endpointMaxLateMs: number
   /** Why the upload failed, when it did. */
   failed?: string
 }

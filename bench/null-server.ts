@@ -12,8 +12,8 @@
 // Run as its own process: `node --import tsx bench/null-server.ts [--link NAME] [--latency MS] [--answer-delay MS]
 // [--rtt MS] [--bandwidth BYTES_PER_S] [--link-bandwidth BYTES_PER_S] [--slowdown-above REQUESTS_PER_S] [--tls]`;
 // it prints `{"endpoint": ...}` once listening. GET /__stats answers what it saw since the last call: requests,
-// body bytes, connections, SlowDowns, the seconds from the first request's arrival to the last answer, and the CPU
-// seconds it spent itself.
+// body bytes, connections, SlowDowns, the seconds from the first request's arrival to the last answer, the CPU
+// seconds it spent itself, and how late its readers' timers fired (mean and most).
 import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -60,12 +60,13 @@ const slowDownAbove = figure(values['slowdown-above'], named?.slowDownAbove ?? 0
 const PAUSE_MS = 4
 /**
  * A cap's burst, in ms of its rate: on a busy machine a paused reader's timer fires late, and without slack the
- * time it lost would be lost to the link; with it, the reader catches up. Short beside a part's time on the link
- * (an 8 MiB part takes 21 ms at 400 MB/s, 210 ms at 40 MB/s).
+ * time it lost would be lost to the link; with it, the reader catches up. A request's bucket starts empty, so the
+ * burst never speeds a request beyond its cap; the link's fills only while the link is idle.
  */
-const BURST_MS = 20
-/** The bucket of a cap of `rate` bytes a second. */
-const bucketOf = (rate: number) => new TokenBucket(rate, Math.max(64 * 1024, (rate * BURST_MS) / 1000))
+const BURST_MS = 50
+/** The bucket of a cap of `rate` bytes a second; empty at `emptyAt` (ms) when given. */
+const bucketOf = (rate: number, emptyAt?: number) =>
+  new TokenBucket(rate, Math.max(64 * 1024, (rate * BURST_MS) / 1000), emptyAt)
 /** The link: every request's body bytes take from it. */
 const link = linkBandwidth > 0 ? bucketOf(linkBandwidth) : undefined
 /** Requests admitted: one token each, up to a second's worth at once. */
@@ -78,6 +79,10 @@ let slowDowns = 0
 /** When the first request since the last stats call arrived, and when the last answer went (performance.now()). */
 let firstArrival: number | undefined
 let lastAnswer = 0
+/** Pauses of readers, the ms their timers fired late in all, and the latest one. */
+let pauses = 0
+let lateMs = 0
+let maxLateMs = 0
 /** The endpoint's own CPU time when the stats were last taken: what it spent on the link is in the next stats. */
 let cpuAtStats = process.cpuUsage()
 const counted = new WeakSet<object>()
@@ -96,7 +101,7 @@ const stored = new Map<string, { size: number; etag: string }>()
  * (the small XML body of a Complete).
  */
 function drain(req: IncomingMessage, keep?: Buffer[]): Promise<number> {
-  const own = requestBandwidth > 0 ? bucketOf(requestBandwidth) : undefined
+  const own = requestBandwidth > 0 ? bucketOf(requestBandwidth, performance.now()) : undefined
   return new Promise((resolve, reject) => {
     let received = 0
     req.on('data', (chunk: Buffer) => {
@@ -107,7 +112,15 @@ function drain(req: IncomingMessage, keep?: Buffer[]): Promise<number> {
       const wait = Math.max(own?.take(chunk.length, now) ?? 0, link?.take(chunk.length, now) ?? 0)
       if (wait > PAUSE_MS) {
         req.pause()
-        setTimeout(() => req.resume(), wait)
+        const due = now + wait
+        setTimeout(() => {
+          // How late the timer fired: beyond the burst, time lost to the link on a busy machine.
+          const late = performance.now() - due
+          pauses++
+          lateMs += late
+          maxLateMs = Math.max(maxLateMs, late)
+          req.resume()
+        }, wait)
       }
     })
     req.on('end', () => resolve(received))
@@ -131,7 +144,11 @@ const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const cpu = process.cpuUsage(cpuAtStats)
     cpuAtStats = process.cpuUsage()
     const cpuSeconds = (cpu.user + cpu.system) / 1e6
-    res.end(JSON.stringify({ requests, bytes, connections, slowDowns, seconds, cpuSeconds }))
+    const meanLateMs = pauses ? lateMs / pauses : 0
+    res.end(JSON.stringify({ requests, bytes, connections, slowDowns, seconds, cpuSeconds, meanLateMs, maxLateMs }))
+    pauses = 0
+    lateMs = 0
+    maxLateMs = 0
     requests = 0
     bytes = 0
     connections = 0

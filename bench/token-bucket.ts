@@ -13,13 +13,18 @@ export class TokenBucket {
   /** Tokens that may be taken at once after the bucket was left alone long enough to fill. */
   readonly burst: number
   /** The time (ms) at which every token taken so far is paid for; in the past when the bucket is full. */
-  #paidAt = Number.NEGATIVE_INFINITY
+  #paidAt: number
 
-  constructor(rate: number, burst: number) {
+  /**
+   * A bucket full from the start, or, given `emptyAt` (ms), empty at that time: a request's bucket starts empty,
+   * so that its first bytes go at the rate too, and only time lost later (a late timer) is made up by the burst.
+   */
+  constructor(rate: number, burst: number, emptyAt?: number) {
     if (!(rate > 0)) throw new RangeError(`rate must be above 0, got ${rate}`)
     if (!(burst >= 0)) throw new RangeError(`burst must be 0 or more, got ${burst}`)
     this.rate = rate
     this.burst = burst
+    this.#paidAt = emptyAt === undefined ? Number.NEGATIVE_INFINITY : emptyAt + (burst / rate) * 1000
   }
 
   /** How long (ms) the burst lasts at the rate: the slack a taking may run ahead of the rate without waiting. */

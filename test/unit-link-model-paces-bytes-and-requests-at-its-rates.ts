@@ -33,6 +33,14 @@ t.test('a full bucket gives its burst at once, then asks for the time the rest t
   t.equal(bucket.take(0, 150), 0, 'once the time owed has passed, nothing is owed')
 })
 
+t.test('a bucket made empty paces from its first byte, and makes up for late timers within its burst', async (t) => {
+  const bucket = new TokenBucket(1e6, 100_000, 1000)
+  t.equal(bucket.take(100_000, 1000), 100, 'its first 100 kB wait 100 ms at 1 MB/s: no free burst')
+  t.equal(bucket.take(100_000, 1150), 50, 'woken 50 ms late, the next 100 kB wait only 50 ms')
+  t.equal(bucket.take(100_000, 1500), 0, 'woken 300 ms late: the burst makes up 100 ms of it at once')
+  t.equal(bucket.take(100_000, 1500), 100, 'and no more')
+})
+
 t.test('time the bucket sat idle fills it no further than its burst', async (t) => {
   const bucket = new TokenBucket(1e6, 100_000)
   bucket.take(100_000, 0)

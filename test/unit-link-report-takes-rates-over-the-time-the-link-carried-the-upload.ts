@@ -29,6 +29,8 @@ function run(label: string, round: number, linkSeconds: number, extra: Partial<L
     connections: 4,
     slowDowns: 0,
     endpointCpuSeconds: 0.1,
+    endpointLateMs: 1,
+    endpointMaxLateMs: 5,
     ...extra,
   }
 }
