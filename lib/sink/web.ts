@@ -8,6 +8,40 @@
 import type { Writable } from 'node:stream'
 
 /**
+ * A WritableStream hands its chunks to the sink one at a time, each once the one before is taken: the chunks behind
+ * it wait in the stream's own queue. What waits there was written all the same, and a point in the write order (a
+ * rolling sink's `rotate()`) comes after it: `chunks` counts what was queued, `handed` what reached the sink, and
+ * each waiter runs once the chunks queued before it have reached the sink.
+ */
+interface Front {
+  chunks: number
+  handed: number
+  waiters: { after: number; run: () => void }[]
+}
+
+const fronts = new WeakMap<Writable, Front>()
+
+/**
+ * Runs `run` once every chunk written so far to `sink`'s WritableStream (`toWeb()`) has been handed to the sink:
+ * at once when it has none or none waits, or right after the sink's `write()` of the last of them, before the next.
+ */
+export function afterQueuedChunks(sink: Writable, run: () => void): void {
+  const front = fronts.get(sink)
+  if (!front || front.handed >= front.chunks) {
+    run()
+    return
+  }
+  front.waiters.push({ after: front.chunks, run })
+}
+
+/** Runs the waiters whose chunks have all been handed on (all of them, once no chunk can follow). */
+function release(front: Front, all = false): void {
+  while (front.waiters.length > 0 && (all || (front.waiters[0] as Front['waiters'][number]).after <= front.handed)) {
+    ;(front.waiters.shift() as Front['waiters'][number]).run()
+  }
+}
+
+/**
  * A `WritableStream<Uint8Array>` over `sink`:
  * - `write()` resolves once the sink has taken the chunk (copied it into a part), so its backpressure (a full
  *   window of parts in flight) holds the writer, and pipeTo() reads no further ahead than the sink's
@@ -19,6 +53,8 @@ import type { Writable } from 'node:stream'
  */
 export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
   let onClose: (() => void) | undefined
+  const front: Front = { chunks: 0, handed: 0, waiters: [] }
+  fronts.set(sink, front)
   return new WritableStream<Uint8Array>(
     {
       start(controller) {
@@ -38,12 +74,14 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
       },
 
       async write(chunk) {
+        front.handed++
         if (!(chunk instanceof Uint8Array)) {
           const err = Object.assign(
             new TypeError(`the chunk must be a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`),
             { code: 'ERR_INVALID_ARG_TYPE' },
           )
           sink.destroy(err)
+          release(front)
           throw await failure(sink, err)
         }
         const err = await new Promise<Error | null | undefined>((resolve) => {
@@ -54,6 +92,7 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
             sink.off('close', closed)
             resolve(err)
           })
+          release(front)
         })
         if (err || sink.destroyed) throw await failure(sink, err ?? destroyedError())
       },
@@ -71,6 +110,8 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
           }
           sink.once('finish', finished)
           sink.once('close', closed)
+          // Every chunk queued before close() has been handed on; one refused since (the stream closing) never will.
+          release(front, true)
           sink.end()
         })
       },
@@ -78,10 +119,19 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
       async abort(reason) {
         if (onClose) sink.off('close', onClose)
         sink.destroy(reason instanceof Error ? reason : abortError(reason))
+        release(front, true)
         await whenClosed(sink)
       },
     },
-    new ByteLengthQueuingStrategy({ highWaterMark: Math.max(1, sink.writableHighWaterMark) }),
+    {
+      highWaterMark: Math.max(1, sink.writableHighWaterMark),
+      // Counted in bytes, as ByteLengthQueuingStrategy does. Called as the writer queues each chunk, so it also
+      // counts the chunks written ahead of what the sink has taken (see afterQueuedChunks).
+      size(chunk) {
+        front.chunks++
+        return chunk.byteLength
+      },
+    },
   )
 }
 
