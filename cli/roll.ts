@@ -217,6 +217,8 @@ export async function rollCommand(
         return
       }
       source.unpipe(sink)
+      // What stdin read and holds back while the sink's writes wait was read all the same: it is stored too.
+      for (let chunk = source.read(); chunk !== null; chunk = source.read()) sink.write(chunk)
       source.destroy()
       sink.end()
     },
