@@ -131,6 +131,19 @@ t.test('chunks still in the queue of the WritableStream from toWeb() are in the 
   })
 })
 
+t.test('a rotation behind the chunks of an aborted WritableStream rejects with its reason', async (t) => {
+  const sink = new S3RollingSink({ client, params: { Bucket }, key: 'web-aborted/{index}' })
+  const writer = sink.toWeb().getWriter()
+  const written = writer.write(Buffer.from('a\n'))
+  const rotated = sink.rotate()
+  const reason = new Error('given up')
+  await writer.abort(reason)
+  await t.rejects(rotated, reason)
+  await t.rejects(written)
+  t.ok(sink.destroyed)
+  t.same((await storedUnder(client, Bucket, 'web-aborted/')).keys, [], 'nothing is stored')
+})
+
 t.test('after end(), rotate() resolves with the object the end cut', async (t) => {
   const sink = new S3RollingSink({ client, params: { Bucket }, key: 'ended/{index}' })
   sink.write('a\n')

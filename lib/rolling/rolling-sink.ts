@@ -244,27 +244,28 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
         code: 'ERR_STREAM_DESTROYED',
       })
     }
-    if (this.writableEnded) return this.#afterEnd()
     return new Promise<RolledObject | undefined>((resolve, reject) => {
       const rotation: Rotation = { mark: Buffer.alloc(0), resolve, reject }
       this.#rotations.set(rotation.mark, rotation)
       // Chunks still in the WritableStream's queue come first; then the mark goes after the Writable's buffer.
-      afterQueuedChunks(this, () => {
-        if (!this.#rotations.has(rotation.mark)) return
-        if (this.writableEnded) {
-          this.#rotations.delete(rotation.mark)
-          this.#afterEnd().then(resolve, reject)
-          return
-        }
-        this.write(rotation.mark)
-      })
+      afterQueuedChunks(this, () => this.#mark(rotation))
     })
   }
 
-  /** A rotation asked for after `end()`: the end's cut is the one asked for. */
-  async #afterEnd(): Promise<RolledObject | undefined> {
-    await whenFinished(this)
-    return this.#endedObject
+  /** Writes the mark of `rotation`, after every byte written so far. */
+  #mark(rotation: Rotation): void {
+    // The sink was destroyed while chunks before the mark waited in the WritableStream's queue: `_destroy`
+    // rejects the rotation (or has).
+    if (this.destroyed) return
+    if (this.writableEnded) {
+      // end() cuts after every byte written too: the rotation is the end's, and resolves once the sink finishes.
+      this.#rotations.delete(rotation.mark)
+      whenFinished(this)
+        .then(() => this.#endedObject)
+        .then(rotation.resolve, rotation.reject)
+      return
+    }
+    this.write(rotation.mark)
   }
 
   /** The mark of a rotation reached the sink: every byte written before it has been handed to objects. */
@@ -299,6 +300,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    // With no _writev, every chunk and every rotation's mark comes here one at a time, in the order written.
     const rotation = chunk.length === 0 ? this.#rotations.get(chunk) : undefined
     if (rotation) {
       this.#rotate(rotation)
