@@ -192,7 +192,7 @@ export const COMMANDS = [
       'Lists the incomplete multipart uploads of a bucket (under a prefix): when each began, its age, parts and\n' +
       'bytes stored (billed until someone aborts it), key and upload id, one tab-separated line each.',
     connects: true,
-    flags: [{ name: 'json', help: 'print the uploads as JSON on stdout' }, quiet('count')],
+    flags: [{ name: 'json', help: 'print each upload as one line of JSON on stdout' }, quiet('count')],
   },
   {
     name: 'abort-incomplete',
@@ -210,7 +210,7 @@ export const COMMANDS = [
         default: 'required',
       },
       { name: 'dry-run', help: 'list what would be aborted, abort nothing' },
-      { name: 'json', help: 'print the uploads as JSON on stdout' },
+      { name: 'json', help: 'print each upload as one line of JSON on stdout' },
       quiet('count'),
     ],
   },

@@ -587,7 +587,20 @@ async function stale(command: 'ls-incomplete' | 'abort-incomplete', args: string
     stopListening()
   }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(uploads)}\n`)
+    // One object per line, in the fields and case of upload's and roll's --json (docs/cli.md#output).
+    for (const u of uploads) {
+      process.stdout.write(
+        `${JSON.stringify({
+          bucket: u.Bucket,
+          key: u.Key,
+          uploadId: u.UploadId,
+          initiated: u.Initiated?.toISOString() ?? null,
+          ageMs: u.ageMs,
+          parts: u.parts,
+          size: u.size,
+        })}\n`,
+      )
+    }
   } else {
     for (const u of uploads) {
       const initiated = u.Initiated?.toISOString() ?? '-'

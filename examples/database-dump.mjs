@@ -8,7 +8,7 @@
 // SDK's usual environment; AWS_ENDPOINT_URL points it at another S3-compatible store.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
 import { S3Sink } from 's3-sink'
 
@@ -43,9 +43,9 @@ async function dumpToS3(command, args, Key) {
   try {
     await uploaded
   } catch (err) {
-    // pipeline() rejects as soon as a stream fails; the sink closes once it has aborted the multipart upload.
-    // Wait for that before going on (or exiting), or the upload and its parts may be left in the store.
-    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve))
+    // pipeline() may reject before the sink has finished aborting the upload (Node 20 does when the source
+    // fails): wait for the sink to close before going on or exiting, or the upload and its parts may be left.
+    await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
     dump.kill() // the command is no use any more if the upload failed
     throw err
   }

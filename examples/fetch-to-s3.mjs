@@ -41,6 +41,7 @@ try {
     client,
     params: { Bucket, Key: 'examples/fetch-to-s3/readings.csv', ContentType: 'text/csv' },
   })
+  // pipeTo() settles only once the store is settled too (stored, or the upload aborted): nothing to wait for after.
   await response.body.pipeTo(plain.toWeb())
   const stored = plain.result
   const how = stored.parts ? `${stored.parts} parts` : 'one PutObject'

@@ -8,7 +8,7 @@
 // AWS_SECRET_ACCESS_KEY, a profile, …); AWS_ENDPOINT_URL points it at another S3-compatible store.
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import { S3Sink, S3SinkError } from 's3-sink'
 
@@ -26,8 +26,9 @@ async function upload(source, options) {
     await pipeline(source, sink)
     return sink.result
   } catch (err) {
-    // pipeline() rejects as soon as a stream fails; the sink closes once the multipart upload is aborted.
-    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve))
+    // pipeline() may reject before the sink has finished aborting the upload (Node 20 does when the source
+    // fails): wait for the sink to close before going on or exiting.
+    await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
     throw err
   }
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, request } from 'node:http'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
 import { S3Sink } from 's3-sink'
 
@@ -42,8 +42,9 @@ const server = createServer((req, res) => {
         console.log(`server: stored s3://${Bucket}/${Key} (${size} bytes)`)
       },
       async (err) => {
-        // pipeline() rejects at once; the sink closes once the upload is aborted.
-        if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve))
+        // pipeline() may reject before the sink has finished aborting the upload (Node 20 does when the
+        // request fails): wait for the sink to close.
+        await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
         console.log(`server: upload of ${Key} aborted (${err.code ?? err.message})`)
         if (!res.headersSent && !res.destroyed) res.writeHead(502).end('the upload failed\n')
       },

@@ -9,7 +9,7 @@
 // the AWS SDK's usual environment; AWS_ENDPOINT_URL points it at another S3-compatible store.
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { S3Sink } from 's3-sink'
 
@@ -35,7 +35,14 @@ for (const partSize of partSizes) {
     const Key = `${prefix}sample-${partSize / MiB}MiB-x${concurrency}.bin`
     const sink = new S3Sink({ client, params: { Bucket, Key }, partSize, concurrency })
     const started = process.hrtime.bigint()
-    await pipeline(Readable.from(source()), sink)
+    try {
+      await pipeline(Readable.from(source()), sink)
+    } catch (err) {
+      // pipeline() may reject before the sink has finished aborting the upload (Node 20 does when the source
+      // fails): wait for the sink to close before exiting.
+      await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
+      throw err
+    }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     results.push({
       partSize,
@@ -63,5 +70,10 @@ console.log(`fastest here: partSize ${best.partSize / MiB} MiB with concurrency 
 const Key = `${prefix}results.json`
 await client.send(new DeleteObjectCommand({ Bucket, Key })).catch(() => {})
 const sink = new S3Sink({ client, params: { Bucket, Key, ContentType: 'application/json' } })
-await pipeline(Readable.from([JSON.stringify({ totalBytes, results }, null, 2)]), sink)
+try {
+  await pipeline(Readable.from([JSON.stringify({ totalBytes, results }, null, 2)]), sink)
+} catch (err) {
+  await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
+  throw err
+}
 console.log(`stored s3://${Bucket}/${Key}: ${sink.result.size} bytes`)

@@ -13,7 +13,7 @@ import { createReadStream, renameSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { S3Client } from '@aws-sdk/client-s3'
 import { resumeOffset, S3Sink } from 's3-sink'
@@ -68,7 +68,14 @@ if (process.argv[2] === 'first-attempt') {
     keepCheckpoints(sink, checkpointFile) // a second crash would resume from further on
     let sent = 0
     sink.on('part', () => sent++)
-    await pipeline(createReadStream(file, { start: offset }), sink)
+    try {
+      await pipeline(createReadStream(file, { start: offset }), sink)
+    } catch (err) {
+      // pipeline() may reject before the sink has finished with the upload (Node 20 does when the source fails):
+      // wait for the sink to close before going on or exiting.
+      await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
+      throw err
+    }
 
     const { size, parts, ETag } = sink.result
     console.log(`stored s3://${Bucket}/${Key}: ${size} bytes in ${parts} parts (${sent} sent on resume), ETag ${ETag}`)

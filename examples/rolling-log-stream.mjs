@@ -12,7 +12,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import { S3RollingSink } from 's3-sink'
 
@@ -104,7 +104,14 @@ process.once('SIGTERM', () => {
 setTimeout(() => process.kill(process.pid, 'SIGHUP'), 1500)
 setTimeout(() => process.kill(process.pid, 'SIGTERM'), 3000)
 
-await pipeline(log, sink)
+try {
+  await pipeline(log, sink)
+} catch (err) {
+  // pipeline() may reject before the sink has finished aborting its objects in flight (Node 20 does when the
+  // source fails): wait for the sink to close before exiting.
+  await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the uploads aborted) is over
+  throw err
+}
 await committed
 const { position } = JSON.parse(await readFile(positionFile, 'utf8'))
 console.log(`${sink.objects.length} objects stored, position ${position} committed to ${positionFile}`)

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import { S3Sink } from 's3-sink'
 import { create } from 'tar'
@@ -35,6 +35,11 @@ try {
     'site',
   ])
   await pipeline(archive, sink)
+} catch (err) {
+  // pipeline() may reject before the sink has finished aborting the upload (Node 20 does when the source fails):
+  // wait for the sink to close before going on or exiting.
+  await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
+  throw err
 } finally {
   await rm(dir, { recursive: true, force: true })
 }

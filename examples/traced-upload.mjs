@@ -7,7 +7,7 @@
 //   AWS_ENDPOINT_URL=… AWS_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… S3_SINK_EXAMPLE_BUCKET=… \
 //     node examples/traced-upload.mjs
 import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import { context, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
@@ -48,7 +48,14 @@ const result = await tracer.startActiveSpan('nightly export', async (span) => {
       params: { Bucket, Key, ContentType: 'application/x-ndjson' },
       partSize: 5 * 1024 * 1024,
     })
-    await pipeline(Readable.from(records()), sink)
+    try {
+      await pipeline(Readable.from(records()), sink)
+    } catch (err) {
+      // pipeline() may reject before the sink has finished aborting the upload (Node 20 does when the source
+      // fails): wait for the sink to close, so that its span has ended too.
+      await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
+      throw err
+    }
     return sink.result
   } finally {
     span.end()

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { S3Client } from '@aws-sdk/client-s3'
 import { S3Sink } from 's3-sink'
@@ -43,6 +43,11 @@ sink.on('progress', (p) => {
 try {
   // Resolves once the object exists in the store; rejects (and aborts the upload) if any step fails.
   await pipeline(createReadStream(file), createGzip(), sink)
+} catch (err) {
+  // pipeline() may reject before the sink has finished aborting the upload (Node 20 does when the source fails):
+  // wait for the sink to close before going on or exiting, or the upload and its billed parts may be left.
+  await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
+  throw err
 } finally {
   await rm(dir, { recursive: true, force: true })
 }

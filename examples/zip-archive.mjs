@@ -7,7 +7,7 @@
 // AWS_SECRET_ACCESS_KEY, a profile, …); AWS_ENDPOINT_URL points it at another S3-compatible store.
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import { ZipArchive } from 'archiver'
 import { S3Sink } from 's3-sink'
@@ -39,7 +39,14 @@ archive.append('This archive was streamed to S3 by s3-sink.\n', { name: 'README.
 archive.append(Readable.from(csvRows(100_000)), { name: 'export/items.csv' })
 archive.append(randomBytes(2 * 1024 * 1024), { name: 'export/blob.bin', store: true }) // already dense: not deflated
 await archive.finalize()
-await uploaded
+try {
+  await uploaded
+} catch (err) {
+  // pipeline() may reject before the sink has finished aborting the upload (Node 20 does when the source fails):
+  // wait for the sink to close before going on or exiting.
+  await finished(sink).catch(() => {}) // the sink has closed: its clean-up (the upload aborted) is over
+  throw err
+}
 
 const { size, parts, ETag } = sink.result
 console.log(`stored s3://${Bucket}/${Key}: ${size} bytes, ${parts} parts, ETag ${ETag}, holding:`)

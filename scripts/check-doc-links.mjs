@@ -1,7 +1,8 @@
-// Checks the links between the docs: every relative link of README.md, CONTRIBUTING.md, CHANGELOG.md and
-// docs/*.md points at a file or folder that exists, and every `#anchor` at a heading of its page (anchors made as
-// GitHub makes them), so that a page renamed or a heading reworded cannot leave a dead link behind.
-// docs/reference/ is made by `npm run docs`: links into it are not checked.
+// Checks the links between the docs: every relative link of README.md, CONTRIBUTING.md, CHANGELOG.md, SECURITY.md
+// and docs/*.md points at a file or folder that is in the repository, and every `#anchor` at a heading of its page
+// (anchors made as GitHub makes them), so that a page renamed or a heading reworded cannot leave a dead link behind.
+// A link into what is built and not committed (docs/reference/ from `npm run docs`, dist/) is dead for a reader of
+// the repository or the package, and is reported as such.
 //
 //   npm run docs:check-links       exits 1, naming the page and line of each dead link
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -9,12 +10,14 @@ import { dirname, join, normalize, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const GENERATED = normalize('docs/reference')
+/** Made by the build and ignored by git: present in a working copy, absent where users read the docs. */
+const GENERATED = ['docs/reference', 'dist', 'node_modules', 'coverage'].map((path) => normalize(path))
 
 const pages = [
   'README.md',
   'CONTRIBUTING.md',
   'CHANGELOG.md',
+  'SECURITY.md',
   ...readdirSync(join(root, 'docs'))
     .filter((name) => name.endsWith('.md'))
     .sort()
@@ -82,8 +85,9 @@ for (const page of pages) {
       links++
       const [path, anchor] = target.split('#')
       const file = path ? normalize(join(dirname(page), decodeURIComponent(path))) : page
-      if (file === GENERATED || file.startsWith(`${GENERATED}/`)) continue
-      if (relative(root, join(root, file)).startsWith('..')) {
+      if (GENERATED.some((generated) => file === generated || file.startsWith(`${generated}/`))) {
+        dead.push(`${page}:${n}: ${target}: ${file} is built, not committed: no reader has it`)
+      } else if (relative(root, join(root, file)).startsWith('..')) {
         dead.push(`${page}:${n}: ${target} points outside the repository`)
       } else if (!existsSync(join(root, file))) {
         dead.push(`${page}:${n}: ${target}: no ${file}`)

@@ -86,7 +86,18 @@ t.test('ls-incomplete lists a left upload; abort-incomplete removes it', async (
 
   const listed = await runCli(['ls-incomplete', `s3://${Bucket}/left/`, ...connection(), '--json'])
   t.equal(listed.status, 0, listed.stderr)
-  t.match(JSON.parse(listed.stdout), [{ Key: 'left/behind', UploadId, parts: 0, size: 0 }])
+  // One JSON object per line, in the fields and case of upload's --json.
+  const lines = listed.stdout.trimEnd().split('\n')
+  t.equal(lines.length, 1)
+  t.match(JSON.parse(lines[0] as string), {
+    bucket: Bucket,
+    key: 'left/behind',
+    uploadId: UploadId,
+    initiated: String,
+    ageMs: Number,
+    parts: 0,
+    size: 0,
+  })
   t.match(listed.stderr, /^1 upload incomplete/)
 
   const text = await runCli(['ls-incomplete', `s3://${Bucket}/left/`, ...connection()])
@@ -104,8 +115,10 @@ t.test('ls-incomplete lists a left upload; abort-incomplete removes it', async (
     '--older-than',
     '0s',
     '--dry-run',
+    '--json',
   ])
   t.match(dry.stderr, /^1 upload would be aborted/)
+  t.match(JSON.parse(dry.stdout), { bucket: Bucket, key: 'left/behind', uploadId: UploadId }, 'the same --json shape')
   t.equal((await incompleteUploads(client, Bucket, 'left/behind')).length, 1, 'a dry run leaves it')
 
   const done = await runCli(['abort-incomplete', `s3://${Bucket}/left/`, ...connection(), '--older-than', '0s'])

@@ -77,3 +77,28 @@ t.test('a rolling sink refuses a value that is not bytes the same way, aborting 
   t.same(await incompleteUploads(client, Bucket, 'rolling-garbage/'), [], 'the object in flight was aborted')
   t.same(sink.objects, [])
 })
+
+t.test('toWeb() takes strings as the sink does, stored as UTF-8, and still refuses what is neither', async (t) => {
+  const sink = new S3Sink({ client, params: { Bucket, Key: 'web-text' } })
+  const text = new ReadableStream<string>({
+    start(controller) {
+      for (const chunk of ['héllo ', 'wörld ', '✓\n']) controller.enqueue(chunk)
+      controller.close()
+    },
+  })
+  await text.pipeTo(sink.toWeb())
+  t.equal((await readObject(client, Bucket, 'web-text')).toString('utf8'), 'héllo wörld ✓\n')
+
+  const rolling = new S3RollingSink({ client, params: { Bucket }, key: 'web-rolling/{index}' })
+  const writer = rolling.toWeb().getWriter()
+  await writer.write('één\n')
+  await writer.write(new TextEncoder().encode('twee\n'))
+  await writer.close()
+  t.equal(rolling.objects.length, 1)
+  t.equal((await readObject(client, Bucket, rolling.objects[0]?.key as string)).toString('utf8'), 'één\ntwee\n')
+
+  const refusing = new S3Sink({ client, params: { Bucket, Key: 'web-never' } })
+  const bad = refusing.toWeb().getWriter()
+  await t.rejects(bad.write({ not: 'bytes' } as never), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.equal(await objectExists(client, Bucket, 'web-never'), false)
+})

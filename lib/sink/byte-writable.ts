@@ -25,7 +25,7 @@ class ClosingWritable extends Writable {
     }
   }
 
-  toWeb(): WritableStream<Uint8Array> {
+  toWeb(): WritableStream<Uint8Array | string> {
     return writableStreamOf(this)
   }
 }
@@ -33,8 +33,9 @@ class ClosingWritable extends Writable {
 /** What the sinks add to a Writable of bytes. */
 export interface ByteSink {
   /**
-   * This sink as a WHATWG `WritableStream<Uint8Array>`, for `fetch()` bodies, `Blob.stream()`,
-   * `CompressionStream` and whatever else hands out a `ReadableStream`: `await response.body.pipeTo(sink.toWeb())`.
+   * This sink as a WHATWG `WritableStream`, for `fetch()` bodies, `Blob.stream()`, `CompressionStream`,
+   * `TextDecoderStream` and whatever else hands out a `ReadableStream`: `await response.body.pipeTo(sink.toWeb())`.
+   * It takes what the sink's `write()` takes: `Uint8Array`s (a `Buffer` is one), and strings, stored as UTF-8.
    *
    * - Each write resolves once the sink has taken its chunk, so the sink's backpressure (its window of parts in
    *   flight) holds the writer; `pipeTo()` reads no further ahead than the sink's `highWaterMark` in bytes.
@@ -47,7 +48,7 @@ export interface ByteSink {
    *
    * Take one WritableStream per sink, and write to the sink through it only.
    */
-  toWeb(): WritableStream<Uint8Array>
+  toWeb(): WritableStream<Uint8Array | string>
 }
 
 /** The base of the sinks: a Writable of bytes (see above), its events typed by `Events` (see `TypedWritable`). */

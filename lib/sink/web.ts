@@ -42,7 +42,8 @@ function release(front: Front, all = false): void {
 }
 
 /**
- * A `WritableStream<Uint8Array>` over `sink`:
+ * A `WritableStream<Uint8Array | string>` over `sink`, taking what the sink takes: bytes, and strings as UTF-8
+ * (the encoding the sink's own `write()` uses by default, and the one `TextEncoder` gives):
  * - `write()` resolves once the sink has taken the chunk (copied it into a part), so its backpressure (a full
  *   window of parts in flight) holds the writer, and pipeTo() reads no further ahead than the sink's
  *   highWaterMark in bytes;
@@ -51,11 +52,11 @@ function release(front: Front, all = false): void {
  * - a sink that fails errors the stream with the sink's own error, once its clean-up is done: the write or
  *   close in flight rejects with it, and so does pipeTo().
  */
-export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
+export function writableStreamOf(sink: Writable): WritableStream<Uint8Array | string> {
   let onClose: (() => void) | undefined
   const front: Front = { chunks: 0, handed: 0, waiters: [] }
   fronts.set(sink, front)
-  return new WritableStream<Uint8Array>(
+  return new WritableStream<Uint8Array | string>(
     {
       start(controller) {
         if (sink.destroyed) {
@@ -75,9 +76,9 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
 
       async write(chunk) {
         front.handed++
-        if (!(chunk instanceof Uint8Array)) {
+        if (!(chunk instanceof Uint8Array) && typeof chunk !== 'string') {
           const err = Object.assign(
-            new TypeError(`the chunk must be a Uint8Array, got ${chunk === null ? 'null' : typeof chunk}`),
+            new TypeError(`the chunk must be a Uint8Array or a string, got ${chunk === null ? 'null' : typeof chunk}`),
             { code: 'ERR_INVALID_ARG_TYPE' },
           )
           sink.destroy(err)
@@ -88,7 +89,7 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
           // A sink destroyed while it holds the write may never call it back: its 'close' ends the wait.
           const closed = () => resolve(destroyedError())
           sink.once('close', closed)
-          sink.write(chunk, (err) => {
+          sink.write(chunk, 'utf8', (err) => {
             sink.off('close', closed)
             resolve(err)
           })
@@ -125,11 +126,14 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array> {
     },
     {
       highWaterMark: Math.max(1, sink.writableHighWaterMark),
-      // Counted in bytes, as ByteLengthQueuingStrategy does. Called as the writer queues each chunk, so it also
-      // counts the chunks written ahead of what the sink has taken (see afterQueuedChunks).
-      size(chunk) {
+      // In bytes, as the sink counts its highWaterMark: a string by its UTF-8 length. Anything else counts 0, so
+      // that it reaches write() and is refused there with the coded TypeError (a size of NaN would error the
+      // stream with a RangeError about the queuing strategy instead). Called as the writer queues each chunk, so
+      // it also counts the chunks written ahead of what the sink has taken (see afterQueuedChunks).
+      size: (chunk) => {
         front.chunks++
-        return chunk.byteLength
+        if (typeof chunk === 'string') return Buffer.byteLength(chunk, 'utf8')
+        return chunk instanceof Uint8Array ? chunk.byteLength : 0
       },
     },
   )

@@ -81,9 +81,16 @@ export function theSinkIsAWritable(sink: S3Sink): Writable {
   return sink.on(events, () => {}) satisfies Writable
 }
 
-export function toWebGivesWritableStreamsOfBytes(sink: S3Sink, rolling: S3RollingSink): WritableStream<Uint8Array>[] {
-  const streams = [sink.toWeb(), rolling.toWeb()]
-  // @ts-expect-error a WritableStream of bytes takes no strings
-  streams[0]?.getWriter().write('text')
-  return streams
+export function toWebTakesBytesAndStrings(
+  sink: S3Sink,
+  rolling: S3RollingSink,
+  bytes: ReadableStream<Uint8Array>,
+  text: ReadableStream<string>,
+): Promise<void>[] {
+  const writer = sink.toWeb().getWriter()
+  void writer.write(new Uint8Array([1]))
+  void writer.write('text')
+  // @ts-expect-error a number is neither bytes nor a string
+  void writer.write(42)
+  return [bytes.pipeTo(sink.toWeb()), text.pipeTo(rolling.toWeb())]
 }
