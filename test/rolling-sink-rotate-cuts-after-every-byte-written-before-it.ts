@@ -114,7 +114,7 @@ t.test('a gzip sink cuts after every byte written before rotate()', async (t) =>
 t.test('chunks still in the queue of the WritableStream from toWeb() are in the object rotate() ends', async (t) => {
   const sink = new S3RollingSink({ client, params: { Bucket }, key: 'web/{index}' })
   const writer = sink.toWeb().getWriter()
-  const writes = [writer.write(Buffer.from('a\n')), writer.write(Buffer.from('b\n'))]
+  const writes = [writer.write(Buffer.from('a\n')), writer.write('b\n')]
   const rotated = sink.rotate()
   writes.push(writer.write(Buffer.from('c\n')))
   const again = sink.rotate()
