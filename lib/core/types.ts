@@ -71,7 +71,7 @@ export interface PartInfo extends StoredPart {
 
 /** The `'progress'` event and `sink.progress`. */
 export interface ProgressInfo {
-  /** Bytes accepted from the writer. */
+  /** Bytes taken in from the writer (not yet those still waiting in the Writable's buffer: `writableLength`). */
   bytesWritten: number
   /**
    * Bytes the network has taken: written to a socket and taken by the kernel, as the link drains them (each byte
@@ -178,7 +178,7 @@ export interface RolledObject {
 
 /** `S3RollingSink.progress`. */
 export interface RollingProgress {
-  /** Bytes accepted from the writer. */
+  /** Bytes taken in from the writer (not yet those still waiting in the Writable's buffer: `writableLength`). */
   bytesWritten: number
   /** Input bytes in objects stored. */
   bytesStored: number

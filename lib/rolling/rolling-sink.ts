@@ -1,4 +1,5 @@
 import { finished, pipeline, Writable } from 'node:stream'
+import { finished as whenFinished } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { S3SinkError, type S3SinkErrorCode, type S3SinkErrorContext } from '../core/errors.js'
 import { MAX_KEY_BYTES } from '../core/limits.js'
@@ -15,6 +16,7 @@ import { ByteWritable } from '../sink/byte-writable.js'
 import { requestPolicy, type S3SinkOptions } from '../sink/options.js'
 import { S3Sink } from '../sink/sink.js'
 import type { WritableEvents } from '../sink/typed-events.js'
+import { afterQueuedChunks } from '../sink/web.js'
 import { budgetWindow, SHARED_WINDOW, type SharedWindowOption, UploadWindow } from '../sink/window.js'
 import { RequestPath } from '../store/request.js'
 import {
@@ -36,7 +38,8 @@ export interface S3RollingSinkEvents extends WritableEvents {
   /**
    * What is durable changed (an object began, was cut, stored a part, was stored): the state to continue from
    * after a crash, as the `resume` option. Save it before the listener returns (`writeFileSync` of a temporary
-   * file, then `renameSync`): the sink sends the request that follows only after it.
+   * file, then `renameSync`): the sink sends the request that follows only after it. It covers the bytes the
+   * sink has taken in: writes still waiting in its buffer lie past the objects it names, and are read again.
    */
   checkpoint: [state: RollingResumeState]
   /** An attempt at a request about object `key` failed and another follows. */
@@ -48,6 +51,14 @@ export interface S3RollingSinkEvents extends WritableEvents {
   ]
   /** An `S3SinkError` (with `objectIndex` and `objects` when an object failed), or the source's error. */
   error: [err: S3SinkError | Error]
+}
+
+/** A `rotate()` call: the mark it writes after the caller's bytes, and its promise's ends. */
+interface Rotation {
+  /** An empty write of its own, told from any other by identity: the cut's place in the write order. */
+  readonly mark: Buffer
+  readonly resolve: (object: RolledObject | undefined) => void
+  readonly reject: (err: Error) => void
 }
 
 /** An object being filled or completing. */
@@ -85,7 +96,9 @@ interface LiveObject {
  * `maxObjectAge` has passed since its first byte, on `rotate()` and on `end()`. Each object streams through its
  * own `S3Sink` (parts go out while it fills; a small object is one PutObject) while the next one fills; all of
  * them share one window of requests and memory, and writes wait for it. `'object'` tells, in index order,
- * which input bytes are stored (`offset`, `bytes`); `'finish'` comes once every object is stored.
+ * which input bytes are stored (`offset`, `bytes`); `'finish'` comes once every object is stored. `rotate()` and
+ * `end()` take their place in the write order, after every byte written before them; `destroy()` does not: the
+ * writes still waiting are dropped with the objects in flight.
  *
  * @example A log stream as one gzipped object a minute (or per 64 MiB), committing the position stored
  * ```ts
@@ -125,6 +138,10 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   #bytesWritten = 0
   #bytesStored = 0
   #peakBufferedBytes = 0
+  /** Rotations asked for and not yet reached in the write order, by their mark. */
+  readonly #rotations = new Map<Buffer, Rotation>()
+  /** The object `end()` ended (none when nothing was written since the last cut), once `_final` has run. */
+  #endedObject: Promise<RolledObject> | undefined
   /** A write is being handed to objects: a cut asked for now waits for its end, so that no record is split. */
   #feeding = false
   #cutWanted = false
@@ -207,8 +224,20 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
   }
 
   /**
-   * Ends the object being filled now (at the end of its first record, if that has not ended yet) and resolves
-   * with it once it is stored; with no object being filled, resolves once the objects in flight are stored.
+   * Ends the object being filled after every byte written before this call, and resolves with it once it is
+   * stored; with nothing written since the last cut, resolves (with `undefined`) once the objects in flight are
+   * stored.
+   *
+   * The cut takes its place in the write order: bytes written before the call are in the object it ends, even
+   * those still waiting in the Writable's buffer (right after construction, while a resumed sink looks at the
+   * store, or under backpressure) or in the queue of the WritableStream from `toWeb()`; bytes written after it
+   * are in the next object. Records stay whole: the start of a record written before the call goes to the next
+   * object, and an object whose first record has not ended yet ends with that record. A resumed sink cuts the
+   * bytes its state had cut where the state says; a rotation among them resolves with the object that holds
+   * them. After `end()`, which cuts after every byte written too, resolves with the object it ended once the
+   * sink has finished.
+   * @throws Error (`ERR_STREAM_DESTROYED`) when the sink has finished or been destroyed; the promise rejects
+   *   with the sink's error when it fails before the object is stored.
    */
   async rotate(): Promise<RolledObject | undefined> {
     if (this.destroyed || this.writableFinished) {
@@ -216,13 +245,41 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
         code: 'ERR_STREAM_DESTROYED',
       })
     }
+    return new Promise<RolledObject | undefined>((resolve, reject) => {
+      const rotation: Rotation = { mark: Buffer.alloc(0), resolve, reject }
+      this.#rotations.set(rotation.mark, rotation)
+      // Chunks still in the WritableStream's queue come first; then the mark goes after the Writable's buffer.
+      afterQueuedChunks(this, () => this.#mark(rotation))
+    })
+  }
+
+  /** Writes the mark of `rotation`, after every byte written so far. */
+  #mark(rotation: Rotation): void {
+    // The sink was destroyed while chunks before the mark waited in the WritableStream's queue: `_destroy`
+    // rejects the rotation (or has).
+    if (this.destroyed) return
+    if (this.writableEnded) {
+      // end() cuts after every byte written too: the rotation is the end's, and resolves once the sink finishes.
+      this.#rotations.delete(rotation.mark)
+      whenFinished(this)
+        .then(() => this.#endedObject)
+        .then(rotation.resolve, rotation.reject)
+      return
+    }
+    this.write(rotation.mark)
+  }
+
+  /** The mark of a rotation reached the sink: every byte written before it has been handed to objects. */
+  #rotate(rotation: Rotation): void {
+    this.#rotations.delete(rotation.mark)
     const object = this.#current
     if (!object) {
-      await this.#settled()
-      return undefined
+      const inFlight = [...this.#live.values()].map((o) => o.stored)
+      Promise.allSettled(inFlight).then(() => rotation.resolve(undefined))
+      return
     }
     this.#cut()
-    return object.stored
+    object.stored.then(rotation.resolve, rotation.reject)
   }
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
@@ -244,6 +301,13 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    // With no _writev, every chunk and every rotation's mark comes here one at a time, in the order written.
+    const rotation = chunk.length === 0 ? this.#rotations.get(chunk) : undefined
+    if (rotation) {
+      this.#rotate(rotation)
+      callback()
+      return
+    }
     this.#bytesWritten += chunk.length
     // Sampled as each write arrives, when the objects hold the most they will hold before taking it.
     const buffered = this.#bufferedBytes()
@@ -284,6 +348,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     }
     this.#feed(this.#cutter.flush(), (err) => {
       if (err) return callback(err)
+      this.#endedObject = this.#current?.stored
       this.#endObject()
       this.#settled().then(() => {
         // A failure ends the stream with its own report, once the objects before it have settled.
@@ -305,6 +370,9 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     const held = this.#heldCallback
     this.#heldCallback = undefined
     held?.(err)
+    const failure = err ?? Object.assign(new Error('the rolling sink was destroyed'), { code: 'ERR_STREAM_DESTROYED' })
+    for (const rotation of this.#rotations.values()) rotation.reject(failure)
+    this.#rotations.clear()
     this.#settled().then(() => {
       // Objects that turned out stored all the same (their Complete went through first) are told.
       this.#tellWaiting()

@@ -146,6 +146,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   #suspending = false
   /** `end()` was called and `_final` is storing the object: a destroy now must not pass for success. */
   #completing = false
+  /** Resolves once `_construct` has ended, well or not: a resumed upload has been taken up (or failed to be). */
+  readonly #constructed: Promise<void>
+  #onConstructed: (() => void) | undefined
 
   /**
    * Checks the options and prepares the upload; nothing is sent before the first part is full (or `end()`).
@@ -161,6 +164,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     const resolved = resolveOptions(options)
     super({ highWaterMark: resolved.highWaterMark, decodeStrings: true })
     this.#options = resolved
+    this.#constructed = new Promise((resolve) => {
+      this.#onConstructed = resolve
+    })
     this.#schedule = partSizeSchedule(resolved)
     // The sinks of one S3RollingSink share its window, and those given one budget share the budget's; any other
     // sink has one of its own.
@@ -232,7 +238,13 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   }
 
   /** @internal Writable's hook, called by Node's stream machinery, not by users. */
-  override _construct(callback: (err?: Error | null) => void): void {
+  override _construct(done: (err?: Error | null) => void): void {
+    const callback = (err?: Error | null) => {
+      // Node destroys the stream with `err` a tick later: suspend(), waiting on this, must see the failure now.
+      if (err) this.#failure ??= err
+      done(err)
+      this.#onConstructed?.()
+    }
     const { checksum, resume } = this.#options
     const loaded = checksum === false ? undefined : loadedHasher(checksum)
     // The usual case, with nothing to wait for: ready at once. (With telemetry, the upload's span starts first.)
@@ -271,7 +283,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
   /**
    * Stops taking data, lets the parts in flight finish, and keeps the multipart upload in the store. Resolves
    * with the state to resume it from (`resume` option); the stream then fails with `ERR_S3_SINK_SUSPENDED`,
-   * which tells a suspension from a failure. Bytes not yet in a stored part are sent again on resume.
+   * which tells a suspension from a failure. Bytes not yet in a stored part are sent again on resume, and so are
+   * the writes still waiting in the Writable's buffer: the state tells where the source is to be read again from
+   * (`bytesUploaded`). A sink given `resume` suspends the upload it resumes, once it has taken it up.
    */
   async suspend(): Promise<ResumeState> {
     if (this.destroyed || this.writableFinished) {
@@ -280,6 +294,9 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
       })
     }
     this.#suspending = true
+    // A resumed upload is this sink's once `_construct` has taken it up: creating one before would leave it behind.
+    await this.#constructed
+    if (this.#failure) throw this.#failure
     // A stream still in its first part has no upload yet: create one, so that there is something to resume.
     await this.#multipartUpload().id()
     await this.#whenIdle()

@@ -8,6 +8,40 @@
 import type { Writable } from 'node:stream'
 
 /**
+ * A WritableStream hands its chunks to the sink one at a time, each once the one before is taken: the chunks behind
+ * it wait in the stream's own queue. What waits there was written all the same, and a point in the write order (a
+ * rolling sink's `rotate()`) comes after it: `chunks` counts what was queued, `handed` what reached the sink, and
+ * each waiter runs once the chunks queued before it have reached the sink.
+ */
+interface Front {
+  chunks: number
+  handed: number
+  waiters: { after: number; run: () => void }[]
+}
+
+const fronts = new WeakMap<Writable, Front>()
+
+/**
+ * Runs `run` once every chunk written so far to `sink`'s WritableStream (`toWeb()`) has been handed to the sink:
+ * at once when it has none or none waits, or right after the sink's `write()` of the last of them, before the next.
+ */
+export function afterQueuedChunks(sink: Writable, run: () => void): void {
+  const front = fronts.get(sink)
+  if (!front || front.handed >= front.chunks) {
+    run()
+    return
+  }
+  front.waiters.push({ after: front.chunks, run })
+}
+
+/** Runs the waiters whose chunks have all been handed on (all of them, once no chunk can follow). */
+function release(front: Front, all = false): void {
+  while (front.waiters.length > 0 && (all || (front.waiters[0] as Front['waiters'][number]).after <= front.handed)) {
+    ;(front.waiters.shift() as Front['waiters'][number]).run()
+  }
+}
+
+/**
  * A `WritableStream<Uint8Array | string>` over `sink`, taking what the sink takes: bytes, and strings as UTF-8
  * (the encoding the sink's own `write()` uses by default, and the one `TextEncoder` gives):
  * - `write()` resolves once the sink has taken the chunk (copied it into a part), so its backpressure (a full
@@ -20,6 +54,8 @@ import type { Writable } from 'node:stream'
  */
 export function writableStreamOf(sink: Writable): WritableStream<Uint8Array | string> {
   let onClose: (() => void) | undefined
+  const front: Front = { chunks: 0, handed: 0, waiters: [] }
+  fronts.set(sink, front)
   return new WritableStream<Uint8Array | string>(
     {
       start(controller) {
@@ -39,12 +75,14 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array | st
       },
 
       async write(chunk) {
+        front.handed++
         if (!(chunk instanceof Uint8Array) && typeof chunk !== 'string') {
           const err = Object.assign(
             new TypeError(`the chunk must be a Uint8Array or a string, got ${chunk === null ? 'null' : typeof chunk}`),
             { code: 'ERR_INVALID_ARG_TYPE' },
           )
           sink.destroy(err)
+          release(front)
           throw await failure(sink, err)
         }
         const err = await new Promise<Error | null | undefined>((resolve) => {
@@ -55,6 +93,7 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array | st
             sink.off('close', closed)
             resolve(err)
           })
+          release(front)
         })
         if (err || sink.destroyed) throw await failure(sink, err ?? destroyedError())
       },
@@ -72,6 +111,8 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array | st
           }
           sink.once('finish', finished)
           sink.once('close', closed)
+          // Every chunk queued before close() has been handed on; one refused since (the stream closing) never will.
+          release(front, true)
           sink.end()
         })
       },
@@ -79,6 +120,7 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array | st
       async abort(reason) {
         if (onClose) sink.off('close', onClose)
         sink.destroy(reason instanceof Error ? reason : abortError(reason))
+        release(front, true)
         await whenClosed(sink)
       },
     },
@@ -86,13 +128,13 @@ export function writableStreamOf(sink: Writable): WritableStream<Uint8Array | st
       highWaterMark: Math.max(1, sink.writableHighWaterMark),
       // In bytes, as the sink counts its highWaterMark: a string by its UTF-8 length. Anything else counts 0, so
       // that it reaches write() and is refused there with the coded TypeError (a size of NaN would error the
-      // stream with a RangeError about the queuing strategy instead).
-      size: (chunk) =>
-        typeof chunk === 'string'
-          ? Buffer.byteLength(chunk, 'utf8')
-          : chunk instanceof Uint8Array
-            ? chunk.byteLength
-            : 0,
+      // stream with a RangeError about the queuing strategy instead). Called as the writer queues each chunk, so
+      // it also counts the chunks written ahead of what the sink has taken (see afterQueuedChunks).
+      size: (chunk) => {
+        front.chunks++
+        if (typeof chunk === 'string') return Buffer.byteLength(chunk, 'utf8')
+        return chunk instanceof Uint8Array ? chunk.byteLength : 0
+      },
     },
   )
 }
