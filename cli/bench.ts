@@ -17,7 +17,8 @@ export interface BenchOptions {
   bucket: string
   prefix: string
   sizes: number[]
-  concurrencies: number[]
+  /** Parts in flight per run: a number, or 'adaptive' (the sink's default, which reports where it settled). */
+  concurrencies: (number | 'adaptive')[]
   bytes: number
   runs: number
   chart: string
@@ -38,7 +39,7 @@ export async function benchCommand(args: string[], values: Values): Promise<numb
       throw new UsageError(`--sizes must be part sizes in MiB between 5 and 5120, got ${mib}`)
     }
   }
-  const concurrencies = numberList(values.concurrency ?? '1,4,8', 'concurrency')
+  const concurrencies = concurrencyList(values.concurrency ?? 'adaptive,4,8')
   const bytes = sizeOption(values, 'bytes', 1, Number.MAX_SAFE_INTEGER) ?? 256 * MIB
   const runs = integerOption(values, 'runs', 1, 1000) ?? 1
   const chart = values.chart ?? 's3-sink-bench.svg'
@@ -72,6 +73,13 @@ export async function benchCommand(args: string[], values: Values): Promise<numb
   return 0
 }
 
+/** A list of parts in flight: whole numbers, and `adaptive` for the sink's default. */
+function concurrencyList(text: string): (number | 'adaptive')[] {
+  const items = text.split(',').map((item) => item.trim())
+  const numbers = numberList(items.filter((item) => item !== 'adaptive').join(',') || '1', 'concurrency')
+  return items.map((item) => (item === 'adaptive' ? 'adaptive' : (numbers.shift() as number)))
+}
+
 function numberList(text: string, name: string): number[] {
   const items = text.split(',').map((item) => item.trim())
   if (items.some((item) => !/^\d+$/.test(item) || Number(item) === 0)) {
@@ -87,13 +95,14 @@ export async function bench(client: S3Client, o: BenchOptions): Promise<Measurem
       const rates: number[] = []
       const cpu: number[] = []
       const buffered: number[] = []
+      const settled: number[] = []
       for (let run = 1; run <= o.runs; run++) {
         const Key = `${o.prefix}s3-sink-bench-${partSize / MIB}MiB-x${concurrency}-${run}`
         const sink = new S3Sink({
           client,
           params: { Bucket: o.bucket, Key },
           partSize,
-          concurrency,
+          ...(concurrency === 'adaptive' ? {} : { concurrency }),
           ...(o.signal ? { signal: o.signal } : {}),
         })
         const used = process.cpuUsage()
@@ -109,6 +118,8 @@ export async function bench(client: S3Client, o: BenchOptions): Promise<Measurem
         rates.push(o.bytes / MIB / seconds)
         cpu.push(((user + system) / 1e6 / o.bytes) * GIB)
         buffered.push(sink.progress.peakBufferedBytes / MIB)
+        // Where the adaptive number of parts in flight stood at the end: what it settled on for this link.
+        settled.push(sink.progress.concurrency)
         if (!o.quiet) {
           process.stderr.write(
             `${String(partSize / MIB).padStart(4)} MiB × ${concurrency}  run ${run}/${o.runs}  ` +
@@ -117,9 +128,9 @@ export async function bench(client: S3Client, o: BenchOptions): Promise<Measurem
         }
       }
       rows.push({
-        impl: 's3-sink',
+        impl: concurrency === 'adaptive' ? 's3-sink (adaptive: settled on)' : 's3-sink',
         partSize,
-        concurrency,
+        concurrency: concurrency === 'adaptive' ? median(settled) : concurrency,
         bytes: o.bytes,
         mibPerSecond: median(rates),
         cpuSecondsPerGiB: median(cpu),

@@ -224,7 +224,12 @@ export const COMMANDS = [
     connects: true,
     flags: [
       { name: 'sizes', value: 'LIST', help: 'part sizes in MiB, 5..5120', default: '5,8,16,64' },
-      { name: 'concurrency', value: 'LIST', help: 'parts in flight', default: '1,4,8' },
+      {
+        name: 'concurrency',
+        value: 'LIST',
+        help: 'parts in flight; adaptive: the default, and where it settled',
+        default: 'adaptive,4,8',
+      },
       { name: 'bytes', value: 'SIZE', help: 'bytes per upload', default: '256MiB' },
       { name: 'runs', value: 'N', help: 'uploads per configuration; the median is reported', default: '1' },
       { name: 'chart', value: 'FILE', help: 'where to write the SVG chart', default: 's3-sink-bench.svg' },

@@ -20,7 +20,7 @@ t.test('s3-sink bench prints a table, writes a chart and leaves nothing in the b
     '--sizes',
     '5,6',
     '--concurrency',
-    '1,2',
+    '1,2,adaptive',
     '--bytes',
     '12MiB',
     '--chart',
@@ -29,7 +29,7 @@ t.test('s3-sink bench prints a table, writes a chart and leaves nothing in the b
   t.equal(run.status, 0, run.stderr)
   const rows = run.stdout.trim().split('\n')
   t.match(rows[0], /^\| implementation \| part size \| concurrency \| MiB\/s/)
-  t.equal(rows.length, 2 + 4, 'a header, a rule and one row per part size × concurrency')
+  t.equal(rows.length, 2 + 6, 'a header, a rule and one row per part size × concurrency')
   for (const [size, concurrency] of [
     [5, 1],
     [5, 2],
@@ -38,10 +38,14 @@ t.test('s3-sink bench prints a table, writes a chart and leaves nothing in the b
   ]) {
     t.match(run.stdout, new RegExp(`\\| s3-sink \\| ${size} MiB \\| ${concurrency} \\| \\d+\\.\\d \\|`))
   }
+  // The default, with the number of parts in flight it settled on (12 MiB in 5 MiB parts: it never grows past 8).
+  for (const size of [5, 6]) {
+    t.match(run.stdout, new RegExp(`\\| s3-sink \\(adaptive: settled on\\) \\| ${size} MiB \\| 8 \\| \\d+\\.\\d \\|`))
+  }
   t.ok(existsSync(chart), 'the chart was written')
   const svg = readFileSync(chart, 'utf8')
   t.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
-  t.equal(svg.match(/<polyline /g)?.length, 2, 'one line per concurrency')
+  t.equal(svg.match(/<polyline /g)?.length, 3, 'one line per concurrency, and one for the default')
   const left = await client.send(new ListObjectsV2Command({ Bucket }))
   t.equal(left.KeyCount ?? 0, 0, 'every uploaded object was deleted')
   t.same(await incompleteUploads(client, Bucket), [], 'no upload left either')
