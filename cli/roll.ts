@@ -2,7 +2,7 @@
 // into objects of whole records; with --checkpoint, continued after a crash with each byte stored once.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import {
   type RolledObject,
@@ -197,7 +197,9 @@ export async function rollCommand(
     }
   })
 
-  const source: Readable = fileSource ?? process.stdin
+  // Bun's process.stdin (1.4), piped into a rolling sink, takes its last chunk and never emits 'end', so the command
+  // would wait forever; read through its async iterator, it ends.
+  const source: Readable = fileSource ?? (process.versions.bun ? Readable.from(process.stdin) : process.stdin)
   const done = new Promise<void>((resolve, reject) => {
     sink.once('finish', resolve)
     sink.once('error', reject)
@@ -218,6 +220,8 @@ export async function rollCommand(
       }
       source.unpipe(sink)
       source.destroy()
+      // Under Bun `source` wraps stdin, whose read under way would hold the process.
+      process.stdin.destroy()
       sink.end()
     },
     () =>

@@ -37,10 +37,15 @@ const env = {
   AWS_REGION: store.region,
 }
 
+/** The commands still running: a check that failed by its timeout leaves its command behind, ended at the end. */
+const children = new Set()
+
 /** Starts the command under this runtime; `stdin` is written and ended, or left open with 'open'. */
 function start(args, stdin) {
   const [command, commandArgs] = runtimeCommand(cli, ...args)
   const child = spawn(command, commandArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  children.add(child)
+  child.on('close', () => children.delete(child))
   child.stdin.on('error', () => {}) // a command that fails early stops reading: its answer, not the check's failure
   const run = { stdout: '', stderr: '', child }
   child.stdout.on('data', (chunk) => {
@@ -99,6 +104,25 @@ await check('roll stores stdin as objects of whole lines', async () => {
   assert.ok(Buffer.concat(objects).equals(lines), 'the objects, in index order, are stdin')
 })
 
+await check('roll: SIGTERM with stdin still open stores what was read and exits 0', async () => {
+  const lines = Buffer.from(Array.from({ length: 2_000 }, (_, i) => `record ${i}\n`).join(''))
+  const args = ['roll', `s3://${Bucket}/stopped/{index}.log`, ...connection, '--max-object-size', '4KiB', '--json']
+  const run = start(args, 'open')
+  run.child.stdin.write(lines)
+  // The command is running, its signal handlers set, once it has told of stored objects.
+  while (run.stdout.split('\n').length < 3) await sleep(20)
+  process.kill(run.child.pid, 'SIGTERM')
+  const ended = await run.ended
+  run.child.stdin.destroy()
+  assert.equal(ended.status, 0, ended.stderr)
+  assert.match(ended.stderr, /storing what was read/)
+  const objects = []
+  for (const line of ended.stdout.trim().split('\n'))
+    objects.push(await readObject(client, Bucket, JSON.parse(line).key))
+  assert.ok(Buffer.concat(objects).equals(lines), 'the objects hold every record written')
+  assert.deepEqual(await incompleteUploads(client, Bucket, 'stopped/'), [])
+})
+
 await check('abort-incomplete aborts a forgotten upload', async () => {
   const Key = 'forgotten.bin'
   await client.send(new CreateMultipartUploadCommand({ Bucket, Key }))
@@ -137,6 +161,7 @@ await check('SIGTERM with parts stored and stdin still open: exit 130, no upload
   assert.deepEqual(await keysUnder(client, Bucket, Key), [], 'no object')
 })
 
+for (const child of children) child.kill('SIGKILL')
 await drop()
 await rm(dir, { recursive: true, force: true })
 client.destroy()
