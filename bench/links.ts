@@ -67,6 +67,17 @@ export const LINKS: Link[] = [
     slowDownAbove: 0,
     bytes: 128 * MIB,
   },
+  {
+    name: 'loopback',
+    description:
+      'no link to speak of: the endpoint reads as fast as it can (20 GB/s caps), answers at once — what the tools cost',
+    requestBandwidth: 0,
+    linkBandwidth: 20e9,
+    answerMs: 0,
+    rttMs: 0,
+    slowDownAbove: 0,
+    bytes: 1024 * MIB,
+  },
 ]
 
 /** The links named by `names` (a comma list, or `all`); throws on a name it does not know. */

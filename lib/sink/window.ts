@@ -61,9 +61,10 @@ export interface UploadWindowOptions {
  *   most `limit` PutObjects, each a whole short upload, so that a short upload does not wait for the answers to
  *   long ones' parts. The limit is fixed, or follows the link (./concurrency.ts), for the window as one whole.
  * - **Memory**: a sink takes memory block by block (part-buffer.ts) and asks the window for each; the window
- *   grants while its members hold less than `maxBufferedBytes` together, an upload's first blocks first, each
- *   size in the order asked. The last eighth of the bound is kept for first blocks. A sink whose ask waits holds
- *   its write back: that is backpressure.
+ *   grants while its members hold less than `maxBufferedBytes` together: an upload's first blocks first, in the
+ *   order asked, then larger asks to the member nearest a full part, so that memory goes to parts that will go out
+ *   rather than spread over many parts being filled. The last eighth of the bound is kept for first blocks. A sink
+ *   whose ask waits holds its write back: that is backpressure.
  * - **Never stuck**: when members wait for memory and no request is in flight or queued (nothing will give
  *   memory back, as when every member holds part of a part), the member nearest a full part is let through
  *   beyond the bound until its part goes out: the window then holds at most one part and one block more than
@@ -87,7 +88,7 @@ export class UploadWindow {
   #peakHeld = 0
   /** Requests handed to the queue and not yet settled (queued or running). */
   #requests = 0
-  /** Members waiting for memory, small asks and large, each in the order asked. */
+  /** Members waiting for memory, small asks and large, in the order asked. */
   readonly #waitingSmall = new Set<Seat>()
   readonly #waitingLarge = new Set<Seat>()
   /** The member let through beyond the bound while the window was stuck, until a request goes out. */
@@ -226,21 +227,41 @@ export class UploadWindow {
     if (seat.left) this.#held -= bytes
   }
 
-  /** Grants memory to the members waiting for it, small asks first, while it fits; then pumps them. */
+  /**
+   * Grants memory to the members waiting for it while it fits, then pumps them: an upload's first blocks first,
+   * in the order asked; then larger asks, the member nearest a full part first, so that memory goes to parts
+   * that will go out rather than spread over many parts being filled.
+   */
   #grant(): void {
     const granted: Seat[] = []
-    for (const waiting of [this.#waitingSmall, this.#waitingLarge]) {
-      for (const seat of waiting) {
-        if (!this.#fits(seat.wants, waiting === this.#waitingSmall)) break
-        waiting.delete(seat)
-        this.#take(seat, seat.wants)
-        seat.credit += seat.wants
-        granted.push(seat)
-      }
-      if (waiting.size > 0) break
+    for (const seat of this.#waitingSmall) {
+      if (!this.#fits(seat.wants, true)) break
+      this.#waitingSmall.delete(seat)
+      this.#grantTo(seat, granted)
+    }
+    while (this.#waitingSmall.size === 0 && this.#waitingLarge.size > 0) {
+      const nearest = this.#nearestFull(this.#waitingLarge)
+      if (!this.#fits(nearest.wants, false)) break
+      this.#waitingLarge.delete(nearest)
+      this.#grantTo(nearest, granted)
     }
     for (const seat of granted) seat.member.pump()
     this.#unstick()
+  }
+
+  #grantTo(seat: Seat, granted: Seat[]): void {
+    this.#take(seat, seat.wants)
+    seat.credit += seat.wants
+    granted.push(seat)
+  }
+
+  /** The waiting member nearest a full part (the first asked among equals). */
+  #nearestFull(waiting: Set<Seat>): Seat {
+    let nearest: Seat | undefined
+    for (const seat of waiting) {
+      if (!nearest || seat.member.partRoom() < nearest.member.partRoom()) nearest = seat
+    }
+    return nearest as Seat
   }
 
   /**
