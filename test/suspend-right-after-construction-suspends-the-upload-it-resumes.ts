@@ -29,7 +29,15 @@ t.test('suspend() right after construction with resume keeps the one upload and 
     const again: ResumeState = await sink.suspend()
     t.match(await failed, [{ code: 'ERR_S3_SINK_SUSPENDED' }])
     t.equal(again.uploadId, state.uploadId, `the resumed upload is the one suspended (writes queued: ${queued})`)
-    t.same(again.parts, state.parts, 'its state holds the stored parts')
+    // The parts as stored; whether the store acknowledged each checksum is what its ListParts tells now (moto's
+    // does not tell it).
+    const stored = ({ partNumber, size, etag, checksum }: ResumeState['parts'][number]) => ({
+      partNumber,
+      size,
+      etag,
+      checksum,
+    })
+    t.same(again.parts.map(stored), state.parts.map(stored), 'its state holds the stored parts')
     t.equal(again.bytesUploaded, state.bytesUploaded)
     t.same(
       (await incompleteUploads(client, Bucket, Key)).map((u) => u.UploadId),
