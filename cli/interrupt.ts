@@ -10,11 +10,14 @@ const interrupt: {
   abort: (() => void) | undefined
   leftBehind: () => string
   signals: number
+  /** A first signal came while the command was setting up what it stops: `onInterrupt` delivers it. */
+  held: 'no' | 'holding' | 'signalled'
 } = {
   stop: undefined,
   abort: undefined,
   leftBehind: () => 'nothing was sent',
   signals: 0,
+  held: 'no',
 }
 
 /** Whether a signal came: the command then ends by itself, and nothing (a read blocked on a pipe) may hold it. */
@@ -30,6 +33,10 @@ export function listenForSignals(): void {
 
 function onSignal(): void {
   interrupt.signals++
+  if (interrupt.signals === 1 && interrupt.held === 'holding') {
+    interrupt.held = 'signalled'
+    return
+  }
   if (interrupt.signals === 1 && interrupt.stop) {
     interrupt.stop()
     return
@@ -44,6 +51,14 @@ function onSignal(): void {
 }
 
 /**
+ * From here until `onInterrupt`, a first signal waits for what it will stop instead of ending the process: for a
+ * command that has begun (opened its input, say) and is making what it stops. A second signal still ends it at once.
+ */
+export function holdSignals(): void {
+  interrupt.held = 'holding'
+}
+
+/**
  * Sets what the first signal stops (`stop`), what a second one does (`abort`), and what a signal that ends the
  * process at once leaves behind; returns the way back to ending at once.
  */
@@ -51,6 +66,10 @@ export function onInterrupt(stop: () => void, leftBehind: () => string, abort?: 
   interrupt.stop = stop
   interrupt.abort = abort
   interrupt.leftBehind = leftBehind
+  const held = interrupt.held === 'signalled'
+  interrupt.held = 'no'
+  // After the caller has started what `stop` stops: it returns first.
+  if (held && interrupt.signals === 1) queueMicrotask(stop)
   return () => {
     interrupt.stop = undefined
     interrupt.abort = undefined

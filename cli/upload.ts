@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises'
 import { type ResumeState, resumeOffset, S3Sink, type S3SinkError } from 's3-sink'
 import { connect } from './client.js'
 import { Input } from './input.js'
-import { INTERRUPTED, onInterrupt } from './interrupt.js'
+import { holdSignals, INTERRUPTED, onInterrupt } from './interrupt.js'
 import { MAX_PART_SIZE, MAX_PARTS, objectOptions, oneTarget, sizeOption, type Values } from './options.js'
 import { ProgressLine } from './progress.js'
 import { formatBytes, formatDuration, parseS3Url, UsageError } from './units.js'
@@ -36,6 +36,8 @@ export async function uploadCommand(args: string[], values: Values): Promise<num
   }
   const client = await connect(values)
   const input = await Input.open(values.file)
+  // Ctrl-C from here on stops the upload made below, once it is made.
+  holdSignals()
   // A file can start past the stored parts; stdin or a pipe is read again from its first byte, and checked.
   const sourceOffset = resume && input.seekable && values.file !== undefined ? await resumeOffset(client, resume) : 0
   if (sourceOffset > 0) input.seek(sourceOffset)

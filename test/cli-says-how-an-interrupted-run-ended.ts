@@ -31,8 +31,8 @@ async function until(what: string, done: () => boolean): Promise<void> {
 }
 
 /**
- * Starts an upload of `--file` read from a named pipe, and resolves once the command has opened it: by then it has
- * made its sink and set what Ctrl-C does, and waits for bytes. `data` is written and the pipe left open, as a
+ * Starts an upload of `--file` read from a named pipe, and resolves once the command has opened it: from then on a
+ * Ctrl-C stops the upload it makes (one that comes first waits for it), and it waits for bytes. `data` is written and the pipe left open, as a
  * producer still running would; `interrupt()` sends SIGINT and, once the command has said how it ended, closes the
  * pipe (the command's last read of it holds a thread until then, and the process with it).
  */
