@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import { benchSource } from '../cli/bench-source.js'
+import { ADAPTIVE_MAX } from '../lib/sink/concurrency.js'
 import type { BenchCase, BenchTarget, Impl } from './impls/types.js'
 
 const {
@@ -38,7 +39,10 @@ const chunkSize = c.chunkSize
 if (c.objects && !impl.external) {
   await uploadObjects(100, `${c.key}-warm-up`)
 } else if (!impl.external) {
-  const warmUp = Math.min(c.bytes, (c.concurrency + 1) * c.partSize)
+  // With its defaults, s3-sink may have as many parts in flight as its adaptive number reaches: warmed up as the
+  // most a fixed case holds, so that it meets the same first touch of memory as they do.
+  const window = c.defaults ? ADAPTIVE_MAX : c.concurrency
+  const warmUp = Math.min(c.bytes, (window + 1) * c.partSize)
   await impl.upload(
     client,
     target,

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import t from 'tap'
 import { S3Sink } from '../lib/index.js'
+import { ADAPTIVE_START } from '../lib/sink/concurrency.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { throughProxy } from './fixtures/fault-proxy.js'
 import { pseudoRandomBytes } from './fixtures/sources.js'
@@ -22,31 +23,31 @@ function watch(sink: S3Sink): { peakInFlight: number; limits: number[]; stop: ()
 }
 
 t.test('with slow answers and a fast source, more parts go out at once', async (t) => {
-  // Every part's answer comes 400 ms after its last byte, as from a far region: 8 at once leave the link idle.
+  // Every part's answer comes 400 ms after its last byte, as from a far region: 16 at once leave the link idle.
   const { client } = await throughProxy(t, (req) =>
     req.operation === 'UploadPart' ? { kind: 'hold', ms: 400 } : undefined,
   )
-  const data = pseudoRandomBytes(40 * partSize, 1)
+  const data = pseudoRandomBytes(64 * partSize, 1)
   const sink = new S3Sink({ client, params: { Bucket, Key: 'grows' }, partSize })
   const seen = watch(sink)
   await pipeline(Readable.from([data]), sink)
   seen.stop()
-  t.equal(seen.limits[0], 8, 'starts at 8')
-  t.ok(Math.max(...seen.limits) >= 16, `the limit went ${seen.limits.join(' → ')}`)
-  t.ok(seen.peakInFlight > 8, `${seen.peakInFlight} parts in flight at most`)
+  t.equal(seen.limits[0], ADAPTIVE_START, `starts at ${ADAPTIVE_START}`)
+  t.ok(Math.max(...seen.limits) >= 2 * ADAPTIVE_START, `the limit went ${seen.limits.join(' → ')}`)
+  t.ok(seen.peakInFlight > ADAPTIVE_START, `${seen.peakInFlight} parts in flight at most`)
   t.ok((await readObject(direct, Bucket, 'grows')).equals(data))
 })
 
 t.test('SlowDown answers bring fewer parts at once, and the upload completes', async (t) => {
-  // The store answers 503 SlowDown to the first attempt at parts 9 to 12.
+  // The store answers 503 SlowDown to the first attempt at parts 17 to 20, sent together with others.
   const { client } = await throughProxy(t, (req) =>
-    req.operation === 'UploadPart' && (req.partNumber ?? 0) >= 9 && (req.partNumber ?? 0) <= 12 && req.repeat === 0
+    req.operation === 'UploadPart' && (req.partNumber ?? 0) >= 17 && (req.partNumber ?? 0) <= 20 && req.repeat === 0
       ? { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' }
       : req.operation === 'UploadPart'
         ? { kind: 'hold', ms: 200 }
         : undefined,
   )
-  const data = pseudoRandomBytes(24 * partSize + 99, 2)
+  const data = pseudoRandomBytes(40 * partSize + 99, 2)
   const sink = new S3Sink({ client, params: { Bucket, Key: 'throttled' }, partSize, retryBaseDelay: 20 })
   let retries = 0
   sink.on('retry', () => retries++)
@@ -54,8 +55,8 @@ t.test('SlowDown answers bring fewer parts at once, and the upload completes', a
   await pipeline(Readable.from([data]), sink)
   seen.stop()
   t.equal(retries, 4)
-  t.ok(seen.limits.includes(4), `halved once: ${seen.limits.join(' → ')}`)
-  t.notOk(seen.limits.includes(2), 'not halved again for answers to parts sent together')
+  t.ok(seen.limits.includes(ADAPTIVE_START / 2), `halved once: ${seen.limits.join(' → ')}`)
+  t.notOk(seen.limits.includes(ADAPTIVE_START / 4), 'not halved again for answers to parts sent together')
   t.ok((await readObject(direct, Bucket, 'throttled')).equals(data))
   t.same(await incompleteUploads(direct, Bucket, 'throttled'), [])
 })
@@ -76,7 +77,7 @@ t.test('a source slower than the link keeps few parts in flight', async (t) => {
   const seen = watch(sink)
   await pipeline(slow(), sink)
   seen.stop()
-  t.same(seen.limits, [8], 'the limit never grew')
+  t.same(seen.limits, [ADAPTIVE_START], 'the limit never grew')
   t.ok(seen.peakInFlight <= 3, `${seen.peakInFlight} parts in flight at most`)
   t.ok(sink.progress.peakBufferedBytes <= 4 * partSize, `held ${sink.progress.peakBufferedBytes} bytes at most`)
   t.ok((await readObject(direct, Bucket, 'slow-source')).equals(data))

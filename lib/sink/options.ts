@@ -33,7 +33,7 @@ export interface S3SinkOptions {
    */
   partSize?: number
   /**
-   * Parts uploaded at once, fixed. Without it the number follows the link: it starts at 8, doubles while the
+   * Parts uploaded at once, fixed. Without it the number follows the link: it starts at 16, doubles while the
    * store acknowledges more bytes per second for it, settles on the fewest that reach the best rate (at most
    * 32), halves on 503 SlowDown and climbs back later; a source slower than the link gets no more than it needs
    * (see docs/memory-and-part-sizes.md). Writes wait (backpressure) while a full part waits for a place.

@@ -189,13 +189,17 @@ export class UploadWindow {
     this.#requests++
     this.#favoured = undefined
     const timed = async (): Promise<T> => {
-      const started = performance.now()
-      const value = await task()
-      const now = performance.now()
-      const before = this.#policy.limit
-      this.#policy.completed(now, started, bytes, this.#queue.size > 0)
-      if (this.#policy.limit !== before) this.#setLimit()
-      return value
+      const mark = this.#policy.started(performance.now())
+      let acknowledged = 0
+      try {
+        const value = await task()
+        acknowledged = bytes
+        return value
+      } finally {
+        const before = this.#policy.limit
+        this.#policy.completed(performance.now(), mark, acknowledged, this.#queue.size > 0)
+        if (this.#policy.limit !== before) this.#setLimit()
+      }
     }
     return (short ? this.#shortQueue : this.#queue).add(timed, { signal }).finally(() => {
       this.#requests--
