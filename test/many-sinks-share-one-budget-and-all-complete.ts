@@ -1,6 +1,8 @@
 import { pipeline } from 'node:stream/promises'
 import t from 'tap'
 import { S3RollingSink, S3Sink, UploadBudget } from '../lib/index.js'
+import { BlockPool, blockSizeFor } from '../lib/sink/part-buffer.js'
+import { SHARED_BLOCK_SIZE } from '../lib/sink/window.js'
 import { bucketFor } from './fixtures/bucket.js'
 import { throughProxy } from './fixtures/fault-proxy.js'
 import { checkRolled, ndjson } from './fixtures/rolling.js'
@@ -17,6 +19,32 @@ async function* interleaved(data: Buffer): AsyncGenerator<Buffer> {
     await new Promise((resolve) => setImmediate(resolve))
   }
 }
+
+// First in the file: the pools are the process's, and this one counts what they make.
+t.test(
+  "the memory a budget's sinks take stays within its bound: a block one gives back serves any other",
+  async (t) => {
+    const budget = new UploadBudget({ maxBufferedBytes: 16 * MiB })
+    const sources = Array.from({ length: 6 }, (_, i) => pseudoRandomBytes(3 * partSize + i * 1000, 80 + i))
+    await Promise.all(
+      sources.map((data, i) =>
+        pipeline(
+          interleaved(data),
+          new S3Sink({ client: direct, params: { Bucket, Key: `pooled/${i}` }, partSize, budget }),
+        ),
+      ),
+    )
+    for (const [i, data] of sources.entries()) {
+      t.ok((await readObject(direct, Bucket, `pooled/${i}`)).equals(data), `object ${i} byte-identical`)
+    }
+    // First parts begin in 64 KiB and 256 KiB blocks; every other block is of one size, from one pool.
+    t.equal(BlockPool.shared(blockSizeFor(partSize)).allocatedBytes, 0, 'no block of the part size')
+    const made = BlockPool.shared(SHARED_BLOCK_SIZE).allocatedBytes
+    const bound = budget.maxBufferedBytes + partSize + MiB
+    t.ok(made <= bound, `${made / MiB} MiB of blocks made for the budget's ${bound / MiB} MiB`)
+    t.ok(made >= budget.maxBufferedBytes / 2, `${made / MiB} MiB: the budget was used`)
+  },
+)
 
 t.test(
   'twelve sinks under a budget smaller than two parts all complete, never holding more than the bound',

@@ -183,7 +183,7 @@ export class S3RollingSink extends ByteWritable<S3RollingSinkEvents> {
     this.#options = resolved
     // The objects share the budget's window when given one, else one of the rolling sink's own.
     const { concurrency, maxBufferedBytes, budget } = resolved.resolved
-    this.#window = budgetWindow(budget) ?? new UploadWindow({ concurrency, maxBufferedBytes })
+    this.#window = budgetWindow(budget) ?? new UploadWindow({ concurrency, maxBufferedBytes, shared: true })
     this.#cutter = new RecordCutter(resolved.maxObjectBytes, resolved.delimiter)
     const { resume } = resolved
     if (resume) {

@@ -63,7 +63,7 @@ export class UploadBudget {
     )
     const concurrency =
       options.concurrency === undefined ? undefined : integer('concurrency', options.concurrency, 1, 1, 10_000)
-    this.#window = new UploadWindow({ concurrency, maxBufferedBytes: this.maxBufferedBytes })
+    this.#window = new UploadWindow({ concurrency, maxBufferedBytes: this.maxBufferedBytes, shared: true })
     registerBudget(this, this.#window)
   }
 

@@ -25,7 +25,7 @@ import {
 } from '../store/telemetry.js'
 import { ByteWritable } from './byte-writable.js'
 import { type ResolvedOptions, requestPolicy, resolveOptions, type S3SinkOptions } from './options.js'
-import { PartBuffer } from './part-buffer.js'
+import { BlockPool, PartBuffer } from './part-buffer.js'
 import { type PartSizeSchedule, partSizeSchedule } from './part-size.js'
 import { type ReplayCheck, takeUp } from './resume.js'
 import type { WritableEvents } from './typed-events.js'
@@ -273,10 +273,12 @@ export class S3Sink extends ByteWritable<S3SinkEvents> {
     const { checksum } = this.#options
     const window = this.#window
     const seat = this.#seat
-    this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber, {
-      reserve: (bytes, now) => window.reserve(seat, bytes, now),
-      release: (bytes) => window.release(seat, bytes),
-    })
+    const account = {
+      reserve: (bytes: number, now?: boolean) => window.reserve(seat, bytes, now),
+      release: (bytes: number) => window.release(seat, bytes),
+    }
+    const pool = window.blockSize === undefined ? undefined : BlockPool.shared(window.blockSize)
+    this.#buffer = new PartBuffer(this.#schedule.sizeOf, hasher, firstPartNumber, account, pool)
     if (hasher && checksum !== false) this.#objectChecksum = new ObjectChecksummer(checksum, hasher)
   }
 

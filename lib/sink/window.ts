@@ -50,7 +50,17 @@ export interface UploadWindowOptions {
   concurrency: number | undefined
   /** The memory (part blocks) that the window's members hold together. */
   maxBufferedBytes: number
+  /**
+   * Shared by many uploads (a budget, a rolling sink's objects): every part's blocks are of one size,
+   * {@link SHARED_BLOCK_SIZE}, taken from one pool. A block one upload gives back then serves any other's next part,
+   * whatever its size, so the blocks the pools keep are never more than the members held at once; with blocks the
+   * size of each part, a first part's blocks sat free in their pool while later parts took fresh ones.
+   */
+  shared?: boolean
 }
+
+/** The size of the blocks of a shared window's parts (see `shared`): the largest block of a first part. */
+export const SHARED_BLOCK_SIZE = 2 ** 20
 
 /**
  * The scheduler of the uploads that share it: which request goes out next, how many go out at once, and how much
@@ -94,8 +104,12 @@ export class UploadWindow {
   /** The member let through beyond the bound while the window was stuck, until a request goes out. */
   #favoured: Seat | undefined
 
-  constructor({ concurrency, maxBufferedBytes }: UploadWindowOptions) {
+  /** The size of every block of the members' parts, when the window is shared; else each part's own. */
+  readonly blockSize: number | undefined
+
+  constructor({ concurrency, maxBufferedBytes, shared = false }: UploadWindowOptions) {
     this.maxBufferedBytes = maxBufferedBytes
+    this.blockSize = shared ? SHARED_BLOCK_SIZE : undefined
     this.#policy =
       concurrency === undefined ? new AdaptiveConcurrency(performance.now()) : new FixedConcurrency(concurrency)
     this.#queue = new PQueue({ concurrency: this.#policy.limit })
