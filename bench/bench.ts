@@ -466,6 +466,8 @@ const LINK_CASES: { impl: string; label: string; c: Partial<BenchCase> }[] = [
     c: { concurrency },
   })),
   { impl: 'lib-storage', label: 'lib-storage, defaults', c: { defaults: true } },
+  // The command is a process of its own: its reference is the library's first upload in a process.
+  { impl: 's3-sink', label: 's3-sink, defaults, first upload', c: { defaults: true, cold: true } },
   { impl: 's3-sink-cli', label: 's3-sink command, defaults', c: { defaults: true } },
   { impl: 'aws-cli', label: 'aws-cli, defaults', c: { defaults: true } },
   { impl: 'rclone', label: 'rclone, defaults', c: { defaults: true } },

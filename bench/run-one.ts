@@ -38,7 +38,7 @@ const client = new S3Client({
 const chunkSize = c.chunkSize
 if (c.objects && !impl.external) {
   await uploadObjects(100, `${c.key}-warm-up`)
-} else if (!impl.external) {
+} else if (!impl.external && !c.cold) {
   // With its defaults, s3-sink may have as many parts in flight as its adaptive number reaches: warmed up as the
   // most a fixed case holds, so that it meets the same first touch of memory as they do.
   const window = c.defaults ? ADAPTIVE_MAX : c.concurrency

@@ -31,6 +31,11 @@ export interface BenchCase {
    * case's still size the warm-up.
    */
   defaults?: boolean
+  /**
+   * No warm-up upload: the first upload of a process, as a program of its own always is (the command's
+   * reference).
+   */
+  cold?: boolean
 }
 
 /** One way of uploading a stream; returns what it can tell about itself (e.g. peak buffered bytes). */
