@@ -100,8 +100,9 @@ export class RecordCutter {
       return this.#advance(chunk, end)
     }
     if (chunk.length <= room) {
-      // No record ends in `chunk` (one ending within the room would have been found): the record goes on.
-      this.#held.push(chunk)
+      // No record ends in `chunk` (one ending within the room would have been found): the record goes on. Held as
+      // a copy: the write is acknowledged before the record ends, and its writer may then reuse its Buffer.
+      this.#held.push(Buffer.from(chunk))
       this.#heldBytes += chunk.length
       this.#keepTail(chunk)
       return chunk.subarray(chunk.length)
