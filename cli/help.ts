@@ -140,7 +140,8 @@ export const COMMANDS = [
       "{index} (its number from 0, zero-padded) and {id} (this writer's id). Prints a line per stored object on\n" +
       'stdout (s3://bucket/key, input offset, input bytes, stored bytes, ETag), or JSON. The first Ctrl-C (or\n' +
       'SIGTERM) stops reading, stores what was read as the last object and exits 0; a second one stops at once\n' +
-      'and exits 130 (the objects in flight are aborted, or kept for the next run with --checkpoint).\n\n' +
+      'and exits 130 (the objects in flight are aborted, or kept for the next run with --checkpoint). SIGHUP\n' +
+      'ends the object being filled after every byte read so far (at the end of its record), as rotate() does.\n\n' +
       '--file reads a file to its end; with --follow it waits for more as the file grows, like tail -F: when\n' +
       'the file is renamed away and a new one created (rotation), the rest of the old one is read, then the new\n' +
       'one from its first byte; when it is truncated, it is read again from its first byte. In follow mode a\n' +

@@ -203,6 +203,12 @@ export async function rollCommand(args: string[], values: Values): Promise<numbe
       sink.destroy(Object.assign(new Error('interrupted'), { code: 'ERR_S3_SINK_ABORTED' }))
     },
   )
+  // SIGHUP, which log rotators send: the object being filled ends after every byte read so far (at the end of
+  // its record), and the next one begins.
+  const rotate = () => {
+    sink.rotate().catch(() => {})
+  }
+  process.on('SIGHUP', rotate)
   try {
     await done
   } catch (err) {
@@ -217,6 +223,7 @@ export async function rollCommand(args: string[], values: Values): Promise<numbe
     }
     throw err
   } finally {
+    process.off('SIGHUP', rotate)
     stopListening()
   }
   if (!values.quiet) {

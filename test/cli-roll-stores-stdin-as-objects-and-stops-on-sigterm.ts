@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { constants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { RolledObject } from '../lib/index.js'
@@ -14,6 +16,12 @@ function startRoll(args: string[]) {
   const child = spawn(process.execPath, [CLI, 'roll', ...args], { env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
   child.stdin.on('error', () => {})
   return child
+}
+
+/** Whether process `pid` has a handler for `signal` (Linux: the caught-signals mask in /proc). */
+function catches(pid: number, signal: NodeJS.Signals): boolean {
+  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'
+  return (BigInt(`0x${mask}`) >> BigInt(constants.signals[signal] - 1)) % 2n === 1n
 }
 
 /** The objects the command printed as --json lines, with their times as Dates again. */
@@ -64,6 +72,37 @@ t.test(
     await checkRolled(t, client, Bucket, input.subarray(0, stored), objects, { max: 64 * 1024, gzip: true })
   },
 )
+
+t.test('SIGHUP ends the object being filled after the bytes written before it', async (t) => {
+  const child = startRoll([`s3://${Bucket}/hup/{index}.log`, ...connection(), '--json', '--quiet'])
+  const run = collect(child)
+  let lines = 0
+  child.stdout.on('data', (chunk: Buffer) => {
+    lines += chunk.toString().split('\n').length - 1
+  })
+  const input = ndjson(400, 100, 11)
+  const half = input.indexOf('\n', input.length / 2) + 1
+  await new Promise<void>((resolve) => child.stdin.write(input.subarray(0, half), () => resolve()))
+  // Once the command catches SIGHUP (before, the signal would end it), and has read the bytes: nothing tells when
+  // a read has taken them, so it is given the time one takes.
+  while (!catches(child.pid as number, 'SIGHUP')) await sleep(20)
+  await sleep(1000)
+  child.kill('SIGHUP')
+  while (lines < 1 && child.exitCode === null) await sleep(50)
+  child.stdin.end(input.subarray(half))
+  const { status, stdout, stderr } = await run
+  t.equal(status, 0, stderr)
+  const objects = printed(stdout)
+  t.same(
+    objects.map((o) => [o.index, o.offset, o.bytes]),
+    [
+      [0, 0, half],
+      [1, half, input.length - half],
+    ],
+    'one object up to the signal, one after',
+  )
+  await checkRolled(t, client, Bucket, input, objects, { max: 64 * 1024 * 1024, endedByTime: true })
+})
 
 t.test('a second SIGTERM aborts the objects in flight: exit 130, no upload left', async (t) => {
   const proxy = await startFaultProxy((r) => (r.operation === 'UploadPart' ? { kind: 'delay', ms: 2000 } : undefined))

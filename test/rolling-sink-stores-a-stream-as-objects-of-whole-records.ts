@@ -61,7 +61,7 @@ t.test(
       reused.fill(0x23)
     }
     sink.end()
-    await new Promise((resolve) => sink.on('finish', resolve))
+    await new Promise<void>((resolve) => sink.on('finish', () => resolve()))
     t.ok(sink.objects.length >= Math.floor(input.length / max), `${sink.objects.length} objects`)
     await checkRolled(t, client, Bucket, input, sink.objects, { max })
   },
