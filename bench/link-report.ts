@@ -117,9 +117,9 @@ export function linksOverview(rows: LinkRow[], links: Link[]): string {
 /** s3-sink's throughput with its defaults over its best at a fixed concurrency on `link`, and which that was. */
 function defaultsOverBest(rows: LinkRow[], link: string): string {
   const mine = rows.filter((r) => r.link === link && r.label.startsWith('s3-sink, '))
-  const defaults = mine.find((r) => r.label.endsWith('defaults'))
+  const defaults = mine.find((r) => r.label === 's3-sink, defaults')
   const best = mine
-    .filter((r) => r !== defaults && Number.isFinite(r.mibPerSecond))
+    .filter((r) => / × \d+$/.test(r.label) && Number.isFinite(r.mibPerSecond))
     .sort((a, b) => b.mibPerSecond - a.mibPerSecond)[0]
   if (!defaults || !best) return '–'
   return `${(defaults.mibPerSecond / best.mibPerSecond).toFixed(2)}× (best: ${best.label.slice('s3-sink, '.length)})`
