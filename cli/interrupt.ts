@@ -35,6 +35,12 @@ function onSignal(): void {
   interrupt.signals++
   if (interrupt.signals === 1 && interrupt.held === 'holding') {
     interrupt.held = 'signalled'
+    // A set-up that does not end soon (an input that blocks: a named pipe with no writer) is not waited for.
+    setTimeout(() => {
+      if (interrupt.held !== 'signalled') return
+      interrupt.held = 'no'
+      endAtOnce()
+    }, HOLD_MS)
     return
   }
   if (interrupt.signals === 1 && interrupt.stop) {
@@ -45,14 +51,22 @@ function onSignal(): void {
     interrupt.abort()
     return
   }
+  endAtOnce()
+}
+
+function endAtOnce(): never {
   const again = interrupt.signals > 1 ? ' again: stopped at once' : ''
   process.stderr.write(`\ns3-sink: interrupted${again}; ${interrupt.leftBehind()}\n`)
   process.exit(INTERRUPTED)
 }
 
+/** How long a first signal waits for the set-up under way to say what it stops (`holdSignals`). */
+const HOLD_MS = 2000
+
 /**
  * From here until `onInterrupt`, a first signal waits for what it will stop instead of ending the process: for a
- * command that has begun (opened its input, say) and is making what it stops. A second signal still ends it at once.
+ * command that is setting up (opening its input, making its upload) what a signal stops. A second signal, or a
+ * set-up that takes more than 2 s after the first, ends it at once.
  */
 export function holdSignals(): void {
   interrupt.held = 'holding'

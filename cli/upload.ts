@@ -35,9 +35,9 @@ export async function uploadCommand(args: string[], values: Values): Promise<num
     }
   }
   const client = await connect(values)
-  const input = await Input.open(values.file)
   // Ctrl-C from here on stops the upload made below, once it is made.
   holdSignals()
+  const input = await Input.open(values.file)
   // A file can start past the stored parts; stdin or a pipe is read again from its first byte, and checked.
   const sourceOffset = resume && input.seekable && values.file !== undefined ? await resumeOffset(client, resume) : 0
   if (sourceOffset > 0) input.seek(sourceOffset)
