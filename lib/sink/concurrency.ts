@@ -11,7 +11,8 @@
  * A round's rate comes from its requests by Little's law: the requests in flight on average over their lives
  * (`N`), times the bytes a request carries over the time one takes (`Σ bytes / Σ ms`). Unlike bytes counted over
  * a span of time, it does not count against a level the time its first requests took to get going, nor the bytes
- * of requests begun at the level before; and its requests need not all end for it to be known.
+ * of requests begun at the level before. A round is the first requests begun at a level, every one of them waited
+ * for: the first to end would be the quickest.
  *
  * - It starts at {@link ADAPTIVE_START} and doubles while a level's rate beats the level before by at least
  *   {@link GAIN_TO_GROW} (a link with room answers more parts in flight with more bytes per second).
@@ -44,9 +45,8 @@ export const ADAPTIVE_START = 16
  */
 export const ADAPTIVE_MAX = 32
 /**
- * Answers a round at `limit` parts in flight counts: every answer tells the link's rate by itself, so half the
- * level is enough to average out the parts that share the link unevenly, and the level is found within a few
- * hundred MiB even on a fast link.
+ * Requests a round at `limit` parts in flight counts: half the level, at least 4, is enough to average out the
+ * parts that share the link unevenly, and finds the level within a few hundred MiB even on a fast link.
  */
 function roundOf(limit: number): number {
   return Math.max(4, Math.ceil(limit / 2))
