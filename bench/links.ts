@@ -45,7 +45,7 @@ export const LINKS: Link[] = [
     answerMs: 30,
     rttMs: 1,
     slowDownAbove: 20,
-    bytes: 512 * MIB,
+    bytes: 1024 * MIB,
   },
   {
     name: 'long-fat',

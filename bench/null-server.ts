@@ -13,7 +13,7 @@
 // [--rtt MS] [--bandwidth BYTES_PER_S] [--link-bandwidth BYTES_PER_S] [--slowdown-above REQUESTS_PER_S] [--tls]`;
 // it prints `{"endpoint": ...}` once listening. GET /__stats answers what it saw since the last call: requests,
 // body bytes, connections, SlowDowns, the seconds from the first request's arrival to the last answer, the CPU
-// seconds it spent itself, and how late its readers' timers fired (mean and most).
+// seconds it spent itself, and how late its readers' timers fired (mean and most); it also fills the SlowDown bucket again.
 import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -69,8 +69,12 @@ const bucketOf = (rate: number, emptyAt?: number) =>
   new TokenBucket(rate, Math.max(64 * 1024, (rate * BURST_MS) / 1000), emptyAt)
 /** The link: every request's body bytes take from it. */
 const link = linkBandwidth > 0 ? bucketOf(linkBandwidth) : undefined
-/** Requests admitted: one token each, up to a second's worth at once. */
-const admitted = slowDownAbove > 0 ? new TokenBucket(slowDownAbove, slowDownAbove) : undefined
+/**
+ * Requests admitted: one token each, up to a second's worth at once. Full again at each stats call, so that every
+ * measured upload finds the prefix at rest, whatever its warm-up took.
+ */
+const admission = () => (slowDownAbove > 0 ? new TokenBucket(slowDownAbove, slowDownAbove) : undefined)
+let admitted = admission()
 
 let requests = 0
 let bytes = 0
@@ -154,6 +158,7 @@ const handler = async (req: IncomingMessage, res: ServerResponse) => {
     connections = 0
     slowDowns = 0
     firstArrival = undefined
+    admitted = admission()
     return
   }
   requests++
