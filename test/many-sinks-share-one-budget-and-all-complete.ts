@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import t from 'tap'
 import { S3RollingSink, S3Sink, UploadBudget } from '../lib/index.js'
@@ -18,6 +19,18 @@ async function* interleaved(data: Buffer): AsyncGenerator<Buffer> {
     yield data.subarray(at, at + 64 * 1024)
     await new Promise((resolve) => setImmediate(resolve))
   }
+}
+
+/** A source that hands `data` over in 64 KiB chunks as fast as it is read, never giving way by itself. */
+function eager(data: Buffer): Readable {
+  let at = 0
+  return new Readable({
+    read() {
+      const chunk = at < data.length ? data.subarray(at, at + 64 * 1024) : null
+      at += 64 * 1024
+      this.push(chunk)
+    },
+  })
 }
 
 // First in the file: the pools are the process's, and this one counts what they make.
@@ -116,6 +129,35 @@ t.test('a short upload is not held back behind long ones holding the budget', as
   for (const [i, data] of long.entries()) t.ok((await readObject(direct, Bucket, `long/${i}`)).equals(data))
   t.equal(budget.bufferedBytes, 0)
 })
+
+t.test(
+  'sinks fed by sources that never give way take turns: a short upload begun beside them goes out first',
+  async (t) => {
+    // Parts are answered late, so the long uploads' memory stays taken once they took it.
+    let takenWhenShortSent: number | undefined
+    const { client } = await throughProxy(t, (req) => {
+      if (req.operation === 'PutObject') takenWhenShortSent ??= budget.bufferedBytes
+      return req.operation === 'UploadPart' ? { kind: 'hold', ms: 1000 } : undefined
+    })
+    const budget = new UploadBudget({ maxBufferedBytes: 96 * MiB })
+    // Together they ask for more than the budget: without turns, they copy until it is full before anything else runs.
+    const long = Array.from({ length: 6 }, (_, i) => pseudoRandomBytes(18 * MiB, 110 + i))
+    const small = pseudoRandomBytes(100 * 1024, 120)
+    const sinks = long.map((_, i) => new S3Sink({ client, params: { Bucket, Key: `eager/${i}` }, partSize, budget }))
+    const longs = long.map((data, i) => pipeline(eager(data), sinks[i] as S3Sink))
+    const short = new S3Sink({ client, params: { Bucket, Key: 'eager/short' }, partSize, budget })
+    await pipeline(eager(small), short)
+    t.equal(short.result?.parts, 0, 'one PutObject')
+    t.ok(
+      takenWhenShortSent !== undefined && takenWhenShortSent < budget.maxBufferedBytes / 2,
+      `the PutObject reached the store with ${(takenWhenShortSent ?? Number.NaN) / MiB} MiB of the 96 MiB budget taken`,
+    )
+    await Promise.all(longs)
+    t.ok((await readObject(direct, Bucket, 'eager/short')).equals(small))
+    for (const [i, data] of long.entries()) t.ok((await readObject(direct, Bucket, `eager/${i}`)).equals(data))
+    t.equal(budget.bufferedBytes, 0)
+  },
+)
 
 t.test('rolling sinks and sinks share one budget', async (t) => {
   const budget = new UploadBudget({ maxBufferedBytes: 12 * MiB })
