@@ -16,8 +16,10 @@
  *
  * - It starts at {@link ADAPTIVE_START} and doubles while a level's rate beats the level before by at least
  *   {@link GAIN_TO_GROW} (a link with room answers more parts in flight with more bytes per second).
- * - Once a level brings nothing, it settles on the fewest parts that reached the best rate seen, and every
- *   {@link PROBE_EVERY} rounds it tries half as many again, in case the link has more room now.
+ * - Once a level brings nothing, it halves the level while that costs nothing (a slow uplink is full with fewer
+ *   parts than the start, and parts in flight hold memory), then settles on the fewest parts that reached the
+ *   best rate seen, and every {@link PROBE_EVERY} rounds it tries half as many again, in case the link has more
+ *   room now.
  * - A throttling answer (503 SlowDown, 429) halves the level at once, at most once per cool-down, and the level
  *   climbs back by probing later.
  */
@@ -94,8 +96,9 @@ export class AdaptiveConcurrency implements ConcurrencyPolicy {
   readonly adaptive = true
   #limit: number
   readonly #max: number
-  /** Doubling until a level brings nothing; then settled, probing now and then. */
+  /** Doubling until a level brings nothing; then halving while a level loses nothing; then settled. */
   #growing = true
+  #descending = false
   /** Requests in flight, and their number summed over time up to `#clockAt` (request·ms). */
   #inFlight = 0
   #clock = 0
@@ -176,6 +179,7 @@ export class AdaptiveConcurrency implements ConcurrencyPolicy {
     this.#coolUntil = now + Math.max(THROTTLE_COOLDOWN_MS, 2 * this.#longest)
     this.#levels.clear()
     this.#growing = false
+    this.#descending = false
     this.#probingFrom = undefined
     const limit = Math.max(1, Math.floor(this.#limit / 2))
     this.#settled = { limit, rate: 0 }
@@ -198,6 +202,16 @@ export class AdaptiveConcurrency implements ConcurrencyPolicy {
         return
       }
       this.#growing = false
+      this.#settle()
+      this.#descend()
+      return
+    }
+    if (this.#descending) {
+      if (rate >= this.#best() * GOOD_ENOUGH) {
+        this.#descend()
+        if (this.#descending) return
+      }
+      this.#descending = false
       this.#settle()
       return
     }
@@ -224,11 +238,26 @@ export class AdaptiveConcurrency implements ConcurrencyPolicy {
     this.#set(limit)
   }
 
-  /** The fewest parts in flight that reached nearly the best rate seen. */
-  #settle(): void {
+  /**
+   * Tries half as many parts in flight, when that level was not measured yet: the link may be full with fewer
+   * than the level the window started at, and parts in flight hold memory.
+   */
+  #descend(): void {
+    const half = Math.floor(this.#limit / 2)
+    this.#descending = half >= 1 && !this.#levels.has(half)
+    if (this.#descending) this.#set(half)
+  }
+
+  #best(): number {
     let best = 0
     for (const rate of this.#levels.values()) best = Math.max(best, rate)
-    let chosen = this.#limit
+    return best
+  }
+
+  /** The fewest parts in flight that reached nearly the best rate seen. */
+  #settle(): void {
+    const best = this.#best()
+    let chosen = Number.POSITIVE_INFINITY
     for (const [limit, rate] of this.#levels) if (rate >= best * GOOD_ENOUGH && limit < chosen) chosen = limit
     this.#settled = { limit: chosen, rate: this.#levels.get(chosen) ?? best }
     this.#roundsSettled = 0

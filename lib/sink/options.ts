@@ -34,8 +34,8 @@ export interface S3SinkOptions {
   partSize?: number
   /**
    * Parts uploaded at once, fixed. Without it the number follows the link: it starts at 16, doubles while the
-   * store acknowledges more bytes per second for it, settles on the fewest that reach the best rate (at most
-   * 32), halves on 503 SlowDown and climbs back later; a source slower than the link gets no more than it needs
+   * store acknowledges more bytes per second for it, then halves while that costs nothing, and settles on the
+   * fewest that reach the best rate (at most 32), halves on 503 SlowDown and climbs back later; a source slower than the link gets no more than it needs
    * (see docs/memory-and-part-sizes.md). Writes wait (backpressure) while a full part waits for a place.
    * @default adaptive
    */
