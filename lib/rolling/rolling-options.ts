@@ -1,18 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type { ZlibOptions } from 'node:zlib'
+import { integer, invalidType, invalidValue, sizeName } from '../core/arguments.js'
 import { S3SinkError } from '../core/errors.js'
 import { MIB } from '../core/limits.js'
 import type { RollingObjectState, RollingResumeState } from '../core/types.js'
-import {
-  integer,
-  invalidType,
-  invalidValue,
-  type ResolvedOptions,
-  resolveOptions,
-  type S3SinkOptions,
-  type S3SinkParams,
-  sizeName,
-} from '../sink/options.js'
+import { type ResolvedOptions, resolveOptions, type S3SinkOptions, type S3SinkParams } from '../sink/options.js'
 import { type KeyOption, KeyTemplate } from './key-template.js'
 
 /** The options of an {@link S3RollingSink}. */

@@ -1,5 +1,4 @@
-import { MIB } from '../core/limits.js'
-import { integer, invalidType, sizeName } from './options.js'
+import { integer, invalidType, sizeName } from '../core/arguments.js'
 import { registerBudget, UploadWindow } from './window.js'
 
 /** The options of an {@link UploadBudget}. */
@@ -50,13 +49,11 @@ export class UploadBudget {
    */
   constructor(options: UploadBudgetOptions) {
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options)
-    if (options.maxBufferedBytes === undefined) {
-      throw invalidType('maxBufferedBytes', 'a number of bytes', options.maxBufferedBytes)
-    }
+    // Required: a budget is its bound.
     this.maxBufferedBytes = integer(
       'maxBufferedBytes',
       options.maxBufferedBytes,
-      512 * MIB,
+      undefined,
       1,
       Number.MAX_SAFE_INTEGER,
       sizeName,
