@@ -19,9 +19,15 @@ type SocketState = {
  * It is a Readable, so that any request handler can read it; but piped (as Node's HTTP handlers send a stream
  * body) it writes its blocks to the request itself, the last one with `end()`: a part of one block goes out as
  * `request.end(block)`, one write, as a raw PUT does, without the Readable's flow machinery in between (measured:
- * about 10 % of what the sink's per-part work costs above a raw PUT). It waits for `'drain'` between blocks, so
- * that one block at most is queued ahead of the socket.
+ * about 10 % of what the sink's per-part work costs above a raw PUT). Blocks handed over together are corked, so
+ * that they go to the socket in one write; it waits for `'drain'` once {@link WRITE_BATCH} bytes are handed over
+ * since the last wait, so that about that much at most is queued ahead of the socket. An upload's first part comes
+ * in small blocks (64 KiB, 256 KiB, then 1 MiB), and a short upload's PutObject is one write, not a wait per block
+ * (measured, 256 KiB objects: a wait per block cost 20 % more CPU per object).
  */
+/** Bytes a part body hands to its request before it waits for `'drain'`. */
+export const WRITE_BATCH = 1024 * 1024
+
 export class PartBody extends Readable {
   readonly #chunks: readonly Buffer[]
   readonly #onRead: (bytes: number) => void
@@ -46,23 +52,35 @@ export class PartBody extends Readable {
     return dest
   }
 
-  /** Writes the blocks not yet handed over to `dest`, until it asks to wait; ends it with the last one. */
+  /**
+   * Writes the blocks not yet handed over to `dest`, corked, until it asks to wait and WRITE_BATCH bytes went since
+   * the last wait; ends it with the last one.
+   */
   #writeTo(dest: NodeJS.WritableStream, end: boolean): void {
-    while (!this.destroyed) {
-      const chunk = this.#next < this.#chunks.length ? this.#take() : undefined
-      if (chunk === undefined) {
-        if (end) dest.end()
-        return
+    const corkable = dest as NodeJS.WritableStream & { cork?: () => void; uncork?: () => void }
+    const corked = this.#chunks.length - this.#next > 1 && typeof corkable.cork === 'function'
+    if (corked) corkable.cork?.()
+    let batch = 0
+    try {
+      while (!this.destroyed) {
+        const chunk = this.#next < this.#chunks.length ? this.#take() : undefined
+        if (chunk === undefined) {
+          if (end) dest.end()
+          return
+        }
+        if (chunk.length === 0) continue
+        if (end && this.#next === this.#chunks.length) {
+          dest.end(chunk)
+          return
+        }
+        batch += chunk.length
+        if (!dest.write(chunk) && batch >= WRITE_BATCH) {
+          dest.once('drain', () => this.#writeTo(dest, end))
+          return
+        }
       }
-      if (chunk.length === 0) continue
-      if (end && this.#next === this.#chunks.length) {
-        dest.end(chunk)
-        return
-      }
-      if (!dest.write(chunk)) {
-        dest.once('drain', () => this.#writeTo(dest, end))
-        return
-      }
+    } finally {
+      if (corked) corkable.uncork?.()
     }
   }
 
