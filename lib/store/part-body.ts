@@ -11,6 +11,9 @@ type SocketState = {
   _secureEstablished?: boolean
 }
 
+/** Bytes a part body hands to its request before it waits for `'drain'`. */
+export const WRITE_BATCH = 1024 * 1024
+
 /**
  * The body of one attempt at a part: the part's blocks, each handed to the HTTP request whole (no copy), so that
  * the request writes a block in one call. A new one is made for every attempt, since a stream can be read only
@@ -23,11 +26,8 @@ type SocketState = {
  * that they go to the socket in one write; it waits for `'drain'` once {@link WRITE_BATCH} bytes are handed over
  * since the last wait, so that about that much at most is queued ahead of the socket. An upload's first part comes
  * in small blocks (64 KiB, 256 KiB, then 1 MiB), and a short upload's PutObject is one write, not a wait per block
- * (measured, 256 KiB objects: a wait per block cost 20 % more CPU per object).
+ * (measured, 256 KiB objects: a wait per block cost 14 % more CPU per object).
  */
-/** Bytes a part body hands to its request before it waits for `'drain'`. */
-export const WRITE_BATCH = 1024 * 1024
-
 export class PartBody extends Readable {
   readonly #chunks: readonly Buffer[]
   readonly #onRead: (bytes: number) => void
@@ -57,8 +57,9 @@ export class PartBody extends Readable {
    * the last wait; ends it with the last one.
    */
   #writeTo(dest: NodeJS.WritableStream, end: boolean): void {
+    // Node's Writables (an HTTP request among them) cork; NodeJS.WritableStream does not say so.
     const corkable = dest as NodeJS.WritableStream & { cork?: () => void; uncork?: () => void }
-    const corked = this.#chunks.length - this.#next > 1 && typeof corkable.cork === 'function'
+    const corked = this.#chunks.length - this.#next > 1 && corkable.cork !== undefined
     if (corked) corkable.cork?.()
     let batch = 0
     try {
